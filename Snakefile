@@ -1,0 +1,42 @@
+# mmgrid: the contextual grid of generative-recommendation checkpoints, merged and evaluated.
+# Usage: snakemake --cores N results/all   (see README.md)
+from snakemake.utils import min_version
+
+min_version("9.20")
+
+
+configfile: "config.yaml"
+
+
+report: "report/workflow.rst"
+
+
+include: "rules/common.smk"
+include: "rules/data.smk"
+
+
+localrules:
+    all,
+
+
+# results/all: the manifest of every artefact of the run, with checksums and provenance.
+rule all:
+    default_target: True
+    input:
+        data_outputs(),
+    output:
+        "results/all",
+    log:
+        "results/logs/all.log",
+    conda:
+        "envs/cpu.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+        gpu=0,
+    params:
+        config=config,
+        source_dir=workflow.basedir,
+    script:
+        "workflow_scripts/manifest.py"

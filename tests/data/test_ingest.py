@@ -1,0 +1,239 @@
+"""Ingestion against small hand-computed fixtures, and every bad-input case."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+from mmgrid.data.ingest import IngestSettings, ingest_domain, truncate_description
+from mmgrid.data.kcore import kcore_mask
+from mmgrid.errors import InputError
+from mmgrid.grid import Period, date_to_ms
+from tests.data.rawfiles import ms, write_meta, write_ratings
+
+PERIODS = (
+    Period("pretrain", date_to_ms("2020-01-01"), date_to_ms("2021-01-01")),
+    Period("phase1", date_to_ms("2021-01-01"), date_to_ms("2021-04-01")),
+    Period("test", date_to_ms("2021-04-01"), date_to_ms("2021-07-01")),
+)
+
+
+def settings(kcore: int = 2) -> IngestSettings:
+    return IngestSettings(PERIODS, kcore=kcore, description_max_chars=40, recency_days=(30, 90))
+
+
+def outputs(tmp: Path) -> dict:
+    return {
+        "shard_paths": {p.name: tmp / "shards" / f"{p.name}.parquet" for p in PERIODS},
+        "items_path": tmp / "items.parquet",
+        "stats_path": tmp / "stats.json",
+    }
+
+
+def run(tmp: Path, rows, meta, kcore: int = 2, meta_extra=()):
+    ratings = write_ratings(tmp / "D.csv.gz", rows)
+    metaf = write_meta(tmp / "meta_D.jsonl.gz", meta, meta_extra)
+    out = outputs(tmp)
+    stats = ingest_domain("D", ratings, metaf, settings(kcore), **out)
+    shards = {k: pq.read_table(v).to_pylist() for k, v in out["shard_paths"].items()}
+    return stats, shards, pq.read_table(out["items_path"]).to_pylist()
+
+
+META = {x: (f"Title {x}", [f"About {x}.", "More."]) for x in "abcd"}
+
+
+def base_rows():
+    """Users u1, u2 each with items a, b in every period (a 2-core), timestamps chosen by hand."""
+    rows = []
+    for u in ("u1", "u2"):
+        for day, it in (("2020-03-01", "a"), ("2020-03-02", "b")):
+            rows.append((u, it, 5.0, ms(day)))
+        rows.append((u, "a", 4.0, ms("2021-01-01")))  # exactly at phase1 start
+        rows.append((u, "b", 4.0, ms("2021-02-01")))
+        rows.append((u, "a", 3.0, ms("2021-04-01")))  # exactly at test start
+        rows.append((u, "b", 3.0, ms("2021-05-01")))
+    return rows
+
+
+def test_kcore_reaches_fixpoint_where_one_pass_does_not():
+    users = np.array([0, 0, 1, 1, 2, 2])
+    items = np.array([0, 1, 0, 1, 1, 2])  # item 2 has one row; dropping it leaves user 2 with one
+    keep, passes = kcore_mask(users, items, 2)
+    assert keep.tolist() == [True, True, True, True, False, False]
+    assert passes == 3
+    # a single pass (the study's reference preprocessing) would keep the row (user 2, item 1)
+    one_pass = (np.bincount(users)[users] >= 2) & (np.bincount(items)[items] >= 2)
+    assert one_pass.tolist() == [True, True, True, True, True, False]
+
+
+def test_periods_are_half_open_and_window_cut(tmp_path):
+    rows = [
+        *base_rows(),
+        ("u1", "a", 5.0, ms("2019-12-31", 23)),  # before the window
+        ("u1", "b", 5.0, ms("2021-07-01")),  # exactly at the window end: excluded
+    ]
+    stats, shards, _ = run(tmp_path, rows, META)
+    assert [r["timestamp"] for r in shards["phase1"] if r["user_id"] == "u1"] == [
+        ms("2021-01-01"),
+        ms("2021-02-01"),
+    ]
+    assert [r["timestamp"] for r in shards["test"] if r["user_id"] == "u1"] == [
+        ms("2021-04-01"),
+        ms("2021-05-01"),
+    ]
+    assert stats["filtering"]["rows_read"] == len(rows)
+    assert stats["filtering"]["rows_in_window"] == len(rows) - 2
+    assert stats["totals"]["interactions"] == len(rows) - 2
+
+
+def test_duplicates_dropped_counted_and_sort_is_stable(tmp_path):
+    rows = base_rows()
+    rows.append(rows[0])  # exact duplicate
+    rows.append(("u1", "a", 4.0, ms("2020-03-01")))  # same time, other rating: kept
+    stats, shards, _ = run(tmp_path, list(reversed(rows)), META)
+    assert stats["filtering"]["duplicates_dropped"] == 1
+    pre = [(r["user_id"], r["timestamp"], r["item_id"], r["rating"]) for r in shards["pretrain"]]
+    assert pre == sorted(pre, key=lambda r: (r[0], r[1], r[2]))
+    assert len(pre) == 5  # u1: a, a (other rating), b; u2: a, b
+
+
+def test_kcore_title_filter_and_items_table(tmp_path):
+    rows = [*base_rows(), ("u3", "c", 5.0, ms("2020-05-01")), ("u3", "a", 5.0, ms("2020-05-02"))]
+    rows.append(("u1", "d", 5.0, ms("2020-06-01")))
+    rows.append(("u2", "d", 5.0, ms("2020-06-01")))
+    meta = dict(META)
+    meta["d"] = ("", ["no title"])  # dropped: empty title
+    stats, shards, items = run(tmp_path, rows, meta)
+    assert {r["item_id"] for s in shards.values() for r in s} == {"a", "b"}
+    assert {r["user_id"] for s in shards.values() for r in s} == {"u1", "u2"}
+    assert stats["filtering"]["items_without_title"] == 1
+    assert stats["filtering"]["rows_removed_by_kcore"] == 2  # u3's rows
+    assert [i["item_id"] for i in items] == ["a", "b"]
+    assert items[0]["first_seen"] == ms("2020-03-01")
+    assert items[0]["description"] == "About a. More."
+
+
+def test_first_seen_counts_interactions_before_the_window(tmp_path):
+    rows = [*base_rows(), ("u9", "a", 5.0, ms("2015-01-01"))]
+    stats, _, items = run(tmp_path, rows, META)
+    assert items[0]["first_seen"] == ms("2015-01-01")
+    assert stats["periods"]["test"]["recent_item_share"]["90"] == 0.0
+
+
+def test_statistics_by_hand(tmp_path):
+    stats, _, _ = run(tmp_path, base_rows(), META)
+    p1 = stats["periods"]["phase1"]
+    assert (p1["users"], p1["items"], p1["interactions"], p1["new_items"]) == (2, 2, 4, 0)
+    assert stats["periods"]["pretrain"]["new_items"] == 2
+    assert stats["periods"]["test"]["last_interaction_users"] == 2
+    # pretrain: a at age 0 and b at age 0 for both users -> all recent
+    assert stats["periods"]["pretrain"]["recent_item_share"]["30"] == 1.0
+    # phase1: a at 2021-01-01 is 306 days old, b at 2021-02-01 is 336 days old
+    assert p1["mean_item_age_days"] == pytest.approx((306 + 336) / 2)
+    assert sum(stats["monthly_interactions"].values()) == 12
+
+
+def test_description_truncation():
+    assert truncate_description("short", 40) == "short"
+    assert truncate_description("one two three four", 10) == "one two..."
+    assert truncate_description("x" * 20, 5) == "xxxxx..."
+
+
+def test_two_runs_are_byte_identical(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    for d in (a, b):
+        d.mkdir()
+        run(d, base_rows(), META)
+    for name in ("shards/pretrain.parquet", "shards/test.parquet", "items.parquet", "stats.json"):
+        assert (a / name).read_bytes() == (b / name).read_bytes()
+
+
+def no_outputs(tmp: Path) -> bool:
+    return not any((tmp / n).exists() for n in ("items.parquet", "stats.json", "shards"))
+
+
+@pytest.mark.parametrize(
+    ("lines", "message"),
+    [
+        (["u1,a,5.0,1588291200000", "u2,a,5.0"], "line 3: expected 4 fields, got 3"),
+        (["u1,a,5.0,1588291200000", "u2,a,5.0,yesterday"], "line 3: timestamp 'yesterday'"),
+        (["u1,a,5.0,1588291200000", "u2,a,five,1588291200000"], "line 3: rating 'five'"),
+        (["u1,a,5.0,1588291200"], "line 2: timestamp 1588291200 is outside"),
+        (["u1,a,9.0,1588291200000"], "line 2: rating 9.0 is outside"),
+        (
+            ["u1,a,5.0,1588291200000", "", "u2,a,5.0,1588291200000"],
+            "line 3: expected 4 fields, got 0",
+        ),
+        ([",a,5.0,1588291200000"], "line 2: empty user_id"),
+    ],
+)
+def test_bad_ratings_rows_name_the_line(tmp_path, lines, message):
+    path = tmp_path / "D.csv.gz"
+    with gzip.open(path, "wt") as f:
+        f.write("\n".join(["user_id,parent_asin,rating,timestamp", *lines]) + "\n")
+    write_meta(tmp_path / "meta_D.jsonl.gz", META)
+    with pytest.raises(InputError, match=message) as err:
+        ingest_domain("D", path, tmp_path / "meta_D.jsonl.gz", settings(), **outputs(tmp_path))
+    assert str(path) in str(err.value)
+    assert no_outputs(tmp_path)
+
+
+def test_wrong_header_missing_and_empty_files(tmp_path):
+    meta = write_meta(tmp_path / "meta_D.jsonl.gz", META)
+    bad = write_ratings(tmp_path / "D.csv.gz", base_rows(), header="user_id,item_id,timestamp")
+    with pytest.raises(InputError, match=r"line 1: header is .*expected 'user_id,parent_asin"):
+        ingest_domain("D", bad, meta, settings(), **outputs(tmp_path))
+    with pytest.raises(InputError, match=r"nope.csv.gz: file not found; download"):
+        ingest_domain("D", tmp_path / "nope.csv.gz", meta, settings(), **outputs(tmp_path))
+    empty = tmp_path / "E.csv.gz"
+    empty.write_bytes(b"")
+    with pytest.raises(InputError, match=r"E\.csv\.gz: file is empty"):
+        ingest_domain("D", empty, meta, settings(), **outputs(tmp_path))
+    header_only = write_ratings(tmp_path / "H.csv.gz", [])
+    with pytest.raises(InputError, match="header only"):
+        ingest_domain("D", header_only, meta, settings(), **outputs(tmp_path))
+    assert no_outputs(tmp_path)
+
+
+def test_invalid_meta_lines_are_skipped_and_counted(tmp_path):
+    stats, _, _ = run(tmp_path, base_rows(), META, meta_extra=["{not json", '{"title": "no asin"}'])
+    assert stats["filtering"]["meta_invalid_json_skipped"] == 1
+    assert stats["filtering"]["meta_missing_asin_skipped"] == 1
+
+
+def test_meta_without_any_valid_line_is_an_error(tmp_path):
+    ratings = write_ratings(tmp_path / "D.csv.gz", base_rows())
+    meta = tmp_path / "meta_D.jsonl.gz"
+    with gzip.open(meta, "wt") as f:
+        f.write("garbage\n{also garbage\n")
+    with pytest.raises(InputError, match="no line is valid JSON"):
+        ingest_domain("D", ratings, meta, settings(), **outputs(tmp_path))
+
+
+def test_domain_emptied_by_filtering_names_the_knob(tmp_path):
+    ratings = write_ratings(tmp_path / "D.csv.gz", base_rows())
+    meta = write_meta(tmp_path / "meta_D.jsonl.gz", META)
+    with pytest.raises(InputError, match=r"domain D: no interaction survives .*lower `kcore`"):
+        ingest_domain("D", ratings, meta, settings(kcore=50), **outputs(tmp_path))
+    assert no_outputs(tmp_path)
+
+
+def test_period_without_interactions_is_an_error(tmp_path):
+    rows = [r for r in base_rows() if not r[3] >= ms("2021-04-01")]
+    ratings = write_ratings(tmp_path / "D.csv.gz", rows)
+    meta = write_meta(tmp_path / "meta_D.jsonl.gz", META)
+    with pytest.raises(
+        InputError, match=r"period test \[2021-04-01, 2021-07-01\) has no interactions"
+    ):
+        ingest_domain("D", ratings, meta, settings(), **outputs(tmp_path))
+    assert no_outputs(tmp_path)
+
+
+def test_stats_file_is_json(tmp_path):
+    run(tmp_path, base_rows(), META)
+    assert json.loads((tmp_path / "stats.json").read_text())["domain"] == "D"

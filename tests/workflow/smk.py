@@ -1,0 +1,42 @@
+"""Run Snakemake on this repository's workflow from tests and read what it planned or did."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SNAKEMAKE = Path(sys.executable).with_name("snakemake")
+
+
+def snakemake(
+    workdir: Path, *args: str, configfile: Path | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """Run the workflow's Snakefile in ``workdir`` (default config: the repository's config.yaml)."""
+    cmd = [str(SNAKEMAKE), "--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir)]
+    cmd += ["--configfile", str(configfile or ROOT / "config.yaml")]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONHASHSEED": "0"}
+    proc = subprocess.run([*cmd, *args], capture_output=True, text=True, env=env, check=False)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def planned_jobs(workdir: Path, *targets: str, configfile: Path | None = None) -> Counter[str]:
+    """Jobs per rule that a dry run would execute (empty when there is nothing to do)."""
+    proc = snakemake(workdir, "--dry-run", *targets, configfile=configfile)
+    text = proc.stdout + proc.stderr
+    counts: Counter[str] = Counter()
+    table = re.search(r"Job stats:\n(.*?)\n\n", text, re.S)
+    if table is None:
+        assert "Nothing to be done" in text, text
+        return counts
+    for line in table.group(1).splitlines()[2:]:
+        rule, n = line.split()
+        if rule != "total":
+            counts[rule] = int(n)
+    return counts

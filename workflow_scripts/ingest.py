@@ -1,0 +1,20 @@
+"""Snakemake job: ingest one domain's raw files into period shards, an item table and statistics."""
+
+from pathlib import Path
+
+from mmgrid.data.ingest import ingest_domain, settings_from_params
+from mmgrid.logs import job_log
+
+with job_log(snakemake.log[0]):
+    settings = settings_from_params(snakemake.params.settings)
+    ingest_domain(
+        snakemake.wildcards.domain,
+        Path(snakemake.input.ratings),
+        Path(snakemake.input.meta),
+        settings,
+        dict(
+            zip((p.name for p in settings.periods), map(Path, snakemake.output.shards), strict=True)
+        ),
+        Path(snakemake.output.item_table),
+        Path(snakemake.output.stats),
+    )
