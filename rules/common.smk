@@ -27,6 +27,11 @@ if DATA["source"] == "amazon2023" and not DATA["raw_dir"]:
         "when data.source is amazon2023"
     )
 RAW_DIR = "results/raw" if DATA["source"] == "synthetic" else DATA["raw_dir"]
+if DATA["source"] == "synthetic":
+    # Validate data.synthetic for every domain now: a typo fails before any job runs.
+    from mmgrid.data.synthetic import settings_from_config as synthetic_from_config
+
+    SYNTHETIC = {d: synthetic_from_config(DATA["synthetic"], d) for d in DOMAINS}
 
 
 def alternatives(values):
@@ -48,12 +53,10 @@ def raw_files(wildcards):
 
 
 def synthetic_settings(wildcards):
-    """The generator settings of one domain (global keys merged with its overrides)."""
+    """The resolved generator settings of one domain (global keys merged with its overrides)."""
     from dataclasses import asdict
 
-    from mmgrid.data.synthetic import settings_from_config
-
-    return asdict(settings_from_config(DATA["synthetic"], wildcards.domain))
+    return asdict(SYNTHETIC[wildcards.domain])
 
 
 def ingest_settings(wildcards):

@@ -1,13 +1,13 @@
 """Snakemake job: write one synthetic domain in the Amazon Reviews 2023 download format."""
 
-from mmgrid.data.synthetic import generate_domain, settings_from_config
+from mmgrid.data.synthetic import SyntheticSettings, generate_domain
 from mmgrid.logs import job_log
 
 with job_log(snakemake.log[0]) as log:
     domain = snakemake.wildcards.domain
     summary = generate_domain(
         domain,
-        settings_from_config(snakemake.params.settings, domain),
+        SyntheticSettings(**snakemake.params.settings),
         snakemake.params.seed,
         snakemake.output.ratings,
         snakemake.output.meta,

@@ -18,9 +18,12 @@ def snakemake(
 ) -> subprocess.CompletedProcess[str]:
     """Run the workflow's Snakefile in ``workdir`` (default config: the repository's config.yaml)."""
     cmd = [str(SNAKEMAKE), "--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir)]
-    cmd += ["--configfile", str(configfile or ROOT / "config.yaml")]
+    # --configfile takes several values: keep it last so it cannot swallow targets
+    tail = ["--configfile", str(configfile or ROOT / "config.yaml")]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONHASHSEED": "0"}
-    proc = subprocess.run([*cmd, *args], capture_output=True, text=True, env=env, check=False)
+    proc = subprocess.run(
+        [*cmd, *args, *tail], capture_output=True, text=True, env=env, check=False
+    )
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
     return proc
