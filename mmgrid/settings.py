@@ -1,0 +1,70 @@
+"""Typed settings from config sections: one strict converter for every stage's dataclass.
+
+``from_mapping(Settings, config_section, "section.key")`` fills missing fields with their
+defaults and raises :class:`InputError` naming the full key for unknown keys, wrong types and
+nulls where none is allowed. Nested dataclass fields take nested mappings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from mmgrid.errors import InputError
+
+T = TypeVar("T")
+
+
+def from_mapping(cls: type[T], raw: Any, key: str) -> T:
+    """Build dataclass ``cls`` from the config mapping ``raw`` found at config key ``key``."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, Mapping):
+        raise InputError(f"config key '{key}' must be a mapping, got {type(raw).__name__}")
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    unknown = sorted(set(raw) - set(names))
+    if unknown:
+        raise InputError(
+            f"unknown config key '{key}.{unknown[0]}'; allowed keys under '{key}': "
+            f"{', '.join(sorted(names))}"
+        )
+    values = {}
+    for name, value in raw.items():
+        hint = hints[name]
+        if dataclasses.is_dataclass(hint):
+            values[name] = from_mapping(hint, value, f"{key}.{name}")
+        else:
+            values[name] = coerce(hint, value, f"{key}.{name}")
+    return cls(**values)
+
+
+def coerce(hint: Any, value: Any, key: str) -> Any:
+    """Check ``value`` against a simple type hint (int, float, str, bool, X | None, tuple[X, ...])."""
+    allowed = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+    if value is None:
+        if type(None) in allowed:
+            return None
+        raise InputError(f"config key '{key}' must not be null")
+    for option in allowed:
+        if typing.get_origin(option) is tuple and isinstance(value, list | tuple):
+            (item,) = {a for a in typing.get_args(option) if a is not Ellipsis}
+            return tuple(coerce(item, v, f"{key}[{i}]") for i, v in enumerate(value))
+    if bool in allowed and isinstance(value, bool):
+        return value
+    if int in allowed and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if float in allowed and isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if str in allowed and isinstance(value, str):
+        return value
+    expected = " or ".join(getattr(t, "__name__", str(t)) for t in allowed)
+    hint_text = ""
+    if isinstance(value, str) and float in allowed:
+        hint_text = " (YAML reads 1e-3 as text: write 1.0e-3)"
+    raise InputError(
+        f"config key '{key}' must be {expected}, got {value!r} ({type(value).__name__}){hint_text}"
+    )

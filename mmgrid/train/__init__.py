@@ -1,0 +1,1 @@
+"""Training: one readable loop (``loop``), its learning-rate schedule and batch collation."""
