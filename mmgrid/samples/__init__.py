@@ -1,0 +1,1 @@
+"""GR training and test samples per (paradigm, domain, period)."""

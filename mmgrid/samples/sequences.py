@@ -1,0 +1,50 @@
+"""Per-user chronological interaction sequences, read from a domain's period shards."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+
+@dataclass(frozen=True)
+class UserSequences:
+    """All users' interactions in CSR layout: user ``u`` owns rows ``offsets[u]:offsets[u+1]``.
+
+    Users are sorted by id; each user's rows are sorted by (timestamp, item id).
+    """
+
+    users: np.ndarray
+    offsets: np.ndarray
+    items: np.ndarray
+    timestamps: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.users)
+
+    def rows(self, user: int) -> slice:
+        return slice(int(self.offsets[user]), int(self.offsets[user + 1]))
+
+
+def load_sequences(shards: Sequence[str | os.PathLike[str]]) -> UserSequences:
+    """Read and concatenate shards (any order) into per-user sequences."""
+    table = pa.concat_tables(
+        [pq.read_table(p, columns=["user_id", "item_id", "timestamp"]) for p in shards]
+    )
+    table = table.sort_by(
+        [("user_id", "ascending"), ("timestamp", "ascending"), ("item_id", "ascending")]
+    )
+    users = table.column("user_id").to_numpy(zero_copy_only=False).astype(object)
+    starts = (
+        np.flatnonzero(np.r_[True, users[1:] != users[:-1]]) if len(users) else np.array([], int)
+    )
+    return UserSequences(
+        users=users[starts],
+        offsets=np.r_[starts, len(users)].astype(np.int64),
+        items=table.column("item_id").to_numpy(zero_copy_only=False).astype(object),
+        timestamps=table.column("timestamp").to_numpy(),
+    )

@@ -1,0 +1,65 @@
+"""Which interactions become samples: training targets per period, and one test target per user."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from mmgrid.grid import Period
+from mmgrid.samples.sequences import UserSequences
+
+
+def _row_users(seqs: UserSequences) -> np.ndarray:
+    return np.repeat(np.arange(len(seqs)), np.diff(seqs.offsets))
+
+
+def training_targets(
+    seqs: UserSequences,
+    period: Period,
+    *,
+    min_history: int,
+    max_per_user: int | None,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Row indices of the training targets of ``period``, in row order.
+
+    A row is eligible when its timestamp lies in ``[period.start, period.end)`` and the user has at
+    least ``min_history`` earlier rows (the history may reach into earlier periods). Users with more
+    than ``max_per_user`` eligible rows keep a random subset of that size.
+    """
+    users = _row_users(seqs)
+    position = np.arange(len(users)) - seqs.offsets[users]
+    ts = seqs.timestamps
+    eligible = np.flatnonzero(
+        (ts >= period.start_ms) & (ts < period.end_ms) & (position >= min_history)
+    )
+    if max_per_user is None or eligible.size == 0:
+        return eligible
+    kept = []
+    bounds = np.flatnonzero(np.r_[True, users[eligible][1:] != users[eligible][:-1], True])
+    for lo, hi in itertools.pairwise(bounds):
+        rows = eligible[lo:hi]
+        if rows.size > max_per_user:
+            rows = np.sort(rng.choice(rows, size=max_per_user, replace=False))
+        kept.append(rows)
+    return np.concatenate(kept)
+
+
+def evaluation_targets(
+    seqs: UserSequences, test: Period, *, max_users: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Row index of each test user's target: the user's last interaction before ``test.end``,
+    if it lies inside the test window; at most ``max_users`` users (random sample, then row order).
+    """
+    ts = seqs.timestamps
+    before_end = ts < test.end_ms
+    # the last row before test.end of each user (rows are time-sorted within a user)
+    cum = np.r_[0, np.cumsum(before_end)]
+    counts = cum[seqs.offsets[1:]] - cum[seqs.offsets[:-1]]
+    has = counts > 0
+    last = (seqs.offsets[:-1] + counts - 1)[has]
+    last = last[ts[last] >= test.start_ms]
+    if last.size > max_users:
+        last = np.sort(rng.choice(last, size=max_users, replace=False))
+    return last
