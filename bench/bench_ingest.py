@@ -1,6 +1,6 @@
 """Benchmark: ingest one synthetic domain with >= 5M interactions (wall time, peak RSS).
 
-    .venv/bin/python bench/bench_ingest.py [--interactions 5000000] [--workdir /tmp/mmgrid-bench]
+    .venv/bin/python bench/bench_ingest.py [--users 420000 --items 250000] [--workdir DIR]
 
 Generates the raw files once (cached in the work directory), then runs the ingestion in a fresh
 subprocess (the way a Snakemake job runs it) with 2 threads and reports wall time and the child's
@@ -18,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+DOMAIN = "Health_and_Household"
 INGEST = """
 import sys
 from pathlib import Path
@@ -27,7 +28,8 @@ settings = settings_from_params({
                 "phase2": ["2022-10-01", "2023-01-01"], "test": ["2023-01-01", "2023-04-01"]},
     "kcore": 5, "description_max_chars": 200, "recency_days": [30, 90]})
 raw, out = Path(sys.argv[1]), Path(sys.argv[2])
-stats = ingest_domain("Books", raw / "Books.csv.gz", raw / "meta_Books.jsonl.gz", settings,
+domain = sys.argv[3]
+stats = ingest_domain(domain, raw / f"{domain}.csv.gz", raw / f"meta_{domain}.jsonl.gz", settings,
     {p.name: out / f"{p.name}.parquet" for p in settings.periods}, out / "items.parquet",
     out / "stats.json")
 print(stats["totals"])
@@ -43,22 +45,25 @@ def digest(directory: Path) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--interactions", type=int, default=5_000_000)
+    ap.add_argument("--users", type=int, default=420_000)  # ~5.7M interactions
+    ap.add_argument("--items", type=int, default=250_000)
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/mmgrid-bench-ingest"))
     args = ap.parse_args()
     raw = args.workdir / "raw"
     raw.mkdir(parents=True, exist_ok=True)
-    ratings = raw / "Books.csv.gz"
+    ratings = raw / f"{DOMAIN}.csv.gz"
     if not ratings.exists():
         from mmgrid.data.synthetic import generate_domain, settings_from_config
 
-        users = args.interactions // 13
-        settings = settings_from_config(
-            {"n_users": users, "n_items": max(2000, users // 4), "mean_interactions": 13.0}, "Books"
-        )
+        settings = settings_from_config({"n_users": args.users, "n_items": args.items}, DOMAIN)
         t0 = time.perf_counter()
         summary = generate_domain(
-            "Books", settings, 0, ratings, raw / "meta_Books.jsonl.gz", raw / "Books.truth.json"
+            DOMAIN,
+            settings,
+            0,
+            ratings,
+            raw / f"meta_{DOMAIN}.jsonl.gz",
+            raw / f"{DOMAIN}.truth.json",
         )
         print(f"generated {summary} in {time.perf_counter() - t0:.1f} s")
     rows = sum(1 for _ in __import__("gzip").open(ratings, "rt")) - 1
@@ -68,7 +73,7 @@ def main() -> None:
         out = args.workdir / f"out{run}"
         before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-c", INGEST, str(raw), str(out)], check=True)
+        subprocess.run([sys.executable, "-c", INGEST, str(raw), str(out), DOMAIN], check=True)
         wall = time.perf_counter() - t0
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         digests.append(digest(out))
