@@ -1,0 +1,368 @@
+"""Benchmark the streaming merge engine on synthetic ~100M-parameter bf16 checkpoints.
+
+Usage: python bench/bench_merge.py [--workdir DIR] [--layers 6] [--threads 2] [--repeat 3]
+                                   [--skip-naive]
+
+Builds a Qwen3-like base and K=4 fine-tunes (bf16, tied embeddings), then runs every method
+in its own subprocess, sampling /proc/self/status (RssAnon, RssFile) in a thread and reading
+VmHWM at the end. The raw warm-cache read bandwidth of the same files (np.memmap sum) and a
+naive whole-array implementation are measured in the same run. Temporary files are removed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+K = 4
+HIDDEN, INTER, KV, VOCAB = 1024, 2816, 256, 32768
+
+
+def layout(layers: int) -> dict[str, tuple[int, ...]]:
+    out: dict[str, tuple[int, ...]] = {"model.embed_tokens.weight": (VOCAB, HIDDEN)}
+    for i in range(layers):
+        p = f"model.layers.{i}."
+        out.update(
+            {
+                p + "self_attn.q_proj.weight": (HIDDEN, HIDDEN),
+                p + "self_attn.k_proj.weight": (KV, HIDDEN),
+                p + "self_attn.v_proj.weight": (KV, HIDDEN),
+                p + "self_attn.o_proj.weight": (HIDDEN, HIDDEN),
+                p + "self_attn.q_norm.weight": (128,),
+                p + "self_attn.k_norm.weight": (128,),
+                p + "mlp.gate_proj.weight": (INTER, HIDDEN),
+                p + "mlp.up_proj.weight": (INTER, HIDDEN),
+                p + "mlp.down_proj.weight": (HIDDEN, INTER),
+                p + "input_layernorm.weight": (HIDDEN,),
+                p + "post_attention_layernorm.weight": (HIDDEN,),
+            }
+        )
+    out["model.norm.weight"] = (HIDDEN,)
+    return out
+
+
+def build(root: Path, layers: int) -> dict[str, Path]:
+    from mmgrid.merge.dtypes import from_fp32, to_fp32
+    from mmgrid.merge.safetensors_io import OutTensor, SafetensorsWriter
+
+    shapes = layout(layers)
+    dirs = {name: root / name for name in ["base", *[f"ft{i}" for i in range(K)]]}
+    writers = {}
+    for name, d in dirs.items():
+        d.mkdir(parents=True)
+        (d / "config.json").write_text(
+            json.dumps({"vocab_size": VOCAB, "tie_word_embeddings": True})
+        )
+        writers[name] = SafetensorsWriter(
+            d, [OutTensor(n, "BF16", s) for n, s in sorted(shapes.items())]
+        )
+    rng = np.random.default_rng(0)
+    for n, s in sorted(shapes.items()):
+        rows_per = max(1, (1 << 22) // int(np.prod(s[1:], dtype=np.int64)))
+        for r0 in range(0, s[0], rows_per):
+            r1 = min(s[0], r0 + rows_per)
+            base = from_fp32(rng.normal(0, 0.02, (r1 - r0, *s[1:])).astype(np.float32), "BF16")
+            writers["base"].write_rows(n, r0, base)
+            b32 = to_fp32(base, "BF16")
+            for i in range(K):
+                ft = b32 + rng.normal(0, 1e-3, b32.shape).astype(np.float32)
+                writers[f"ft{i}"].write_rows(n, r0, from_fp32(ft, "BF16"))
+    for w in writers.values():
+        w.close()
+    return dirs
+
+
+class RssSampler:
+    """Peak RssAnon / RssFile of this process, sampled every few milliseconds."""
+
+    def __init__(self) -> None:
+        self.peak = {"RssAnon": 0, "RssFile": 0}
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._run, daemon=True)
+
+    @staticmethod
+    def status() -> dict[str, int]:
+        out = {}
+        for line in Path("/proc/self/status").read_text().splitlines():
+            key, _, val = line.partition(":")
+            if key in ("RssAnon", "RssFile", "VmHWM"):
+                out[key] = int(val.split()[0]) * 1024
+        return out
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            s = self.status()
+            for k in self.peak:
+                self.peak[k] = max(self.peak[k], s[k])
+            time.sleep(0.005)
+
+    def __enter__(self):
+        self._t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._t.join()
+
+
+def spec_for(dirs: dict[str, Path], method: str, options: dict) -> dict:
+    spec = {
+        "method": method,
+        "options": options,
+        "inputs": [{"name": f"ft{i}", "path": str(dirs[f"ft{i}"])} for i in range(K)],
+    }
+    if method != "linear":
+        spec["reference"] = str(dirs["base"])
+    return spec
+
+
+def naive(dirs: dict[str, Path], method: str, out: Path) -> None:
+    """Whole-array reference style: load every model in fp32, compute, save."""
+    from safetensors.numpy import save_file
+
+    from mmgrid.merge.dtypes import from_fp32, to_fp32
+    from mmgrid.merge.safetensors_io import read_header
+
+    def load(d: Path) -> dict[str, np.ndarray]:
+        infos = read_header(d / "model.safetensors")  # numpy has no bf16: decode by hand
+        out = {}
+        with open(d / "model.safetensors", "rb") as f:
+            data = f.read()
+        for n, info in infos.items():
+            arr = np.frombuffer(data, np.uint16, info.numel, info.offset).reshape(info.shape)
+            out[n] = to_fp32(arr, "BF16")
+        return out
+
+    models = [load(dirs[f"ft{i}"]) for i in range(K)]
+    names = sorted(models[0])
+    if method == "linear":
+        merged = {n: sum(m[n] for m in models) / np.float32(K) for n in names}
+    else:
+        base = load(dirs["base"])
+        flat_base = np.concatenate([base[n].ravel() for n in names])
+        tv = np.stack([np.concatenate([m[n].ravel() for n in names]) - flat_base for m in models])
+        del models
+        d = tv.shape[1]
+        k = int(d * 0.8)
+        kth = np.partition(np.abs(tv), k - 1, axis=1)[:, k - 1 : k]
+        trimmed = np.where(np.abs(tv) >= kth, tv, 0)
+        total = trimmed.sum(0)
+        sign = np.sign(total)
+        sign[total == 0] = np.sign(sign.sum())
+        agree = np.where(sign > 0, trimmed > 0, trimmed < 0)
+        merged_tv = np.where(agree, trimmed, 0).sum(0) / np.maximum(agree.sum(0), 1)
+        flat = flat_base + merged_tv.astype(np.float32)
+        merged, pos = {}, 0
+        for n in names:
+            merged[n] = flat[pos : pos + base[n].size].reshape(base[n].shape)
+            pos += base[n].size
+    out.mkdir()
+    save_file({n: from_fp32(v, "BF16") for n, v in merged.items()}, out / "model.safetensors")
+
+
+def worker(args: argparse.Namespace) -> None:
+    dirs = json.loads(args.dirs)
+    dirs = {k: Path(v) for k, v in dirs.items()}
+    task = json.loads(args.task)
+    out = Path(args.out)
+    with RssSampler() as rss:
+        t0 = time.perf_counter()
+        if task["kind"] == "read":
+            total = 0
+            for name in task["files"]:
+                mm = np.memmap(dirs[name] / "model.safetensors", dtype=np.uint16, mode="r")
+                total += int(mm.sum(dtype=np.uint64) & 1)
+        elif task["kind"] == "naive":
+            naive(dirs, task["method"], out)
+        else:
+            from mmgrid.merge import merge
+
+            merge(
+                spec_for(dirs, task["method"], task["options"]),
+                out,
+                threads=task["threads"],
+                checksums=False,
+            )
+        seconds = time.perf_counter() - t0
+    status = RssSampler.status()
+    print(json.dumps({"seconds": seconds, "VmHWM": status["VmHWM"], **rss.peak}))
+
+
+def run_task(dirs, task, workdir: Path) -> dict:
+    out = workdir / "out"
+    cmd = [
+        sys.executable,
+        __file__,
+        "--worker",
+        "--dirs",
+        json.dumps({k: str(v) for k, v in dirs.items()}),
+        "--task",
+        json.dumps(task),
+        "--out",
+        str(out),
+    ]
+    res = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    shutil.rmtree(out, ignore_errors=True)
+    if res.returncode != 0:
+        raise RuntimeError(res.stderr[-3000:])
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--workdir", default=None)
+    ap.add_argument("--layers", type=int, default=6)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--skip-naive", action="store_true")
+    ap.add_argument("--repeat", type=int, default=3, help="interleaved repeats (best time)")
+    ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--dirs", help=argparse.SUPPRESS)
+    ap.add_argument("--task", help=argparse.SUPPRESS)
+    ap.add_argument("--out", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.worker:
+        worker(args)
+        return
+    workdir = Path(tempfile.mkdtemp(prefix="mmgrid-bench-", dir=args.workdir))
+    try:
+        t0 = time.perf_counter()
+        dirs = build(workdir, args.layers)
+        params = sum(int(np.prod(s)) for s in layout(args.layers).values())
+        in_bytes = {name: (d / "model.safetensors").stat().st_size for name, d in dirs.items()}
+        print(
+            f"built base + {K} fine-tunes, {params / 1e6:.1f} M params each, bf16, "
+            f"{in_bytes['base'] / 2**20:.0f} MiB per file, in {time.perf_counter() - t0:.1f} s"
+        )
+        fts = [f"ft{i}" for i in range(K)]
+        tasks = [
+            ("raw read: np.memmap sum, K inputs", {"kind": "read", "files": fts}, fts),
+            (
+                "raw read: np.memmap sum, K inputs + base",
+                {"kind": "read", "files": [*fts, "base"]},
+                [*fts, "base"],
+            ),
+        ]
+        for threads in sorted({1, args.threads}):
+            tasks += [
+                (
+                    f"linear (t={threads})",
+                    {"kind": "merge", "method": "linear", "options": {}, "threads": threads},
+                    fts,
+                ),
+                (
+                    f"task_arithmetic (t={threads})",
+                    {
+                        "kind": "merge",
+                        "method": "task_arithmetic",
+                        "options": {},
+                        "threads": threads,
+                    },
+                    [*fts, "base"],
+                ),
+                (
+                    f"ties global, study (t={threads})",
+                    {"kind": "merge", "method": "ties", "options": {}, "threads": threads},
+                    [*fts, "base"],
+                ),
+            ]
+        t = args.threads
+        tasks += [
+            (
+                f"ties global exact_k (t={t})",
+                {
+                    "kind": "merge",
+                    "method": "ties",
+                    "options": {"select": "exact_k", "density": 0.2},
+                    "threads": t,
+                },
+                [*fts, "base"],
+            ),
+            (
+                f"ties per_tensor, mergekit preset (t={t})",
+                {
+                    "kind": "merge",
+                    "method": "ties",
+                    "options": {"preset": "mergekit", "density": 0.2},
+                    "threads": t,
+                },
+                [*fts, "base"],
+            ),
+            (
+                f"dare + ties (mask_merging) (t={t})",
+                {"kind": "merge", "method": "mask_merging", "options": {}, "threads": t},
+                [*fts, "base"],
+            ),
+            (
+                f"dare + task_arithmetic (t={t})",
+                {
+                    "kind": "merge",
+                    "method": "dare",
+                    "options": {"merge": {"method": "task_arithmetic"}},
+                    "threads": t,
+                },
+                [*fts, "base"],
+            ),
+        ]
+        if not args.skip_naive:
+            tasks += [
+                ("naive whole-array linear", {"kind": "naive", "method": "linear"}, fts),
+                (
+                    "naive whole-array global ties",
+                    {"kind": "naive", "method": "ties"},
+                    [*fts, "base"],
+                ),
+            ]
+        best: dict[str, dict] = {}
+        for rep in range(args.repeat):  # interleaved repeats; best time, worst memory
+            for label, task, files in tasks:
+                if task["kind"] == "naive" and rep > 0:
+                    continue
+                r = run_task(dirs, task, workdir)
+                r["input_GB"] = sum(in_bytes[f] for f in files) / 1e9
+                b = best.setdefault(label, r)
+                b["seconds"] = min(b["seconds"], r["seconds"])
+                for key in ("VmHWM", "RssAnon", "RssFile"):
+                    b[key] = max(b[key], r[key])
+                print(f"rep {rep}: {label:45s} {r['seconds']:7.2f} s", flush=True)
+        mib = 2**20
+        print(
+            "\n| task | best time (s) | input GB/s | VmHWM (MiB) | peak RssAnon (MiB) | peak RssFile (MiB) |"
+        )
+        print("|---|---|---|---|---|---|")
+        for label, r in best.items():
+            print(
+                f"| {label} | {r['seconds']:.2f} | {r['input_GB'] / r['seconds']:.2f} | "
+                f"{r['VmHWM'] / mib:.0f} | {r['RssAnon'] / mib:.0f} | {r['RssFile'] / mib:.0f} |"
+            )
+        raw_k = best["raw read: np.memmap sum, K inputs"]
+        raw_k1 = best["raw read: np.memmap sum, K inputs + base"]
+        bw_k, bw_k1 = (raw_k["input_GB"] / raw_k["seconds"], raw_k1["input_GB"] / raw_k1["seconds"])
+        print()
+        for t in sorted({1, args.threads}):
+            lin, ta, ti = (
+                best[f"linear (t={t})"],
+                best[f"task_arithmetic (t={t})"],
+                best[f"ties global, study (t={t})"],
+            )
+            print(
+                f"threads={t}: linear {lin['input_GB'] / lin['seconds'] / bw_k:.0%} of raw read, "
+                f"task_arithmetic {ta['input_GB'] / ta['seconds'] / bw_k1:.0%} of raw read, "
+                f"global TIES / linear time = {ti['seconds'] / lin['seconds']:.2f}x"
+            )
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,228 @@
+"""Every method and mode is bit-identical to the naive whole-array reference, for every chunking."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from merge_fixtures import random_state, read_output, write_checkpoint
+from merge_naive import (
+    dare,
+    deltas,
+    exponential_decay,
+    extrapolate,
+    linear,
+    task_arithmetic,
+    ties,
+)
+
+from mmgrid.merge import merge
+
+WEIGHTS = [0.3, 0.5, 0.2]
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    root = tmp_path_factory.mktemp("models")
+    base = random_state(0)
+    target = random_state(9, base=base, scale=0.05)
+    tunes = [random_state(i, base=base) for i in (1, 2, 3)]
+    # exact cancellations between two inputs, to exercise the majority-sign patching
+    name = "model.layers.0.self_attn.q_proj.weight"
+    d = tunes[0][name] - base[name]
+    tunes[1][name].reshape(-1)[::5] = (base[name] - d).reshape(-1)[::5]
+    paths = {
+        "base": write_checkpoint(root / "base", base),
+        "target": write_checkpoint(root / "target", target),
+    }
+    for i, t in enumerate(tunes):
+        paths[f"m{i}"] = write_checkpoint(root / f"m{i}", t)
+    return {"paths": paths, "base": base, "target": target, "tunes": tunes}
+
+
+def bf16(state):
+    return {
+        k: torch.from_numpy(np.ascontiguousarray(v)).to(torch.bfloat16) for k, v in state.items()
+    }
+
+
+def run(tmp_path, models, method, options=None, *, target="base", weights=WEIGHTS, **kw):
+    p = models["paths"]
+    spec = {
+        "method": method,
+        "options": options or {},
+        "inputs": [
+            {"name": f"m{i}", "path": str(p[f"m{i}"]), "weight": w} for i, w in enumerate(weights)
+        ],
+        "reference": str(p["base"]),
+        "target": str(p[target]),
+        "seed": 7,
+    }
+    outs = []
+    for chunk, threads in [(1 << 20, 1), (7, 1), (50, 2), (16, 2)]:
+        out = tmp_path / f"out_{chunk}_{threads}"
+        merge(spec, out, chunk_elems=chunk, threads=threads, checksums=False, **kw)
+        outs.append(read_output(out))
+    for other in outs[1:]:
+        for k in outs[0]:
+            assert torch.equal(outs[0][k].view(torch.int16), other[k].view(torch.int16)), k
+    return outs[0]
+
+
+def assert_same(got, want):
+    assert set(got) == set(want)
+    for k in want:
+        g, w = got[k].view(torch.int16), want[k].view(torch.int16)
+        assert torch.equal(g, w), f"{k}: {int((g != w).sum())} elements differ"
+
+
+def taus(models):
+    return deltas(models["tunes"], models["base"])
+
+
+@pytest.mark.parametrize("normalize", [True, False])
+def test_linear(tmp_path, models, normalize):
+    got = run(tmp_path, models, "linear", {"normalize": normalize})
+    assert_same(got, bf16(linear(models["tunes"], WEIGHTS, normalize)))
+
+
+@pytest.mark.parametrize("normalize", [True, False])
+def test_task_arithmetic_with_replaced_target(tmp_path, models, normalize):
+    got = run(
+        tmp_path, models, "task_arithmetic", {"scale": 0.7, "normalize": normalize}, target="target"
+    )
+    want = task_arithmetic(models["target"], taus(models), WEIGHTS, 0.7, normalize)
+    assert_same(got, bf16(want))
+
+
+@pytest.mark.parametrize(
+    "strategy,alpha", [("linear_velocity", 0.05), ("moving_average", 0.6), ("acceleration", 1.0)]
+)
+def test_extrapolate(tmp_path, models, strategy, alpha):
+    got = run(
+        tmp_path, models, "extrapolate", {"strategy": strategy, "alpha": alpha}, weights=[1, 1, 1]
+    )
+    assert_same(got, bf16(extrapolate(models["tunes"], strategy, alpha)))
+
+
+def test_exponential_decay(tmp_path, models):
+    got = run(
+        tmp_path,
+        models,
+        "extrapolate",
+        {"strategy": "exponential_decay", "decay": 0.8},
+        weights=[1, 1, 1],
+        target="target",
+    )
+    assert_same(got, bf16(exponential_decay(models["target"], taus(models), 0.8)))
+
+
+TIES_MODES = [
+    {},  # study defaults: global, ge_threshold, mask_rate 0.8, pre_trim, mass, count, majority
+    {"density": 0.3},
+    {"scope": "per_tensor", "mask_rate": 0.5},
+    {"select": "exact_k", "density": 0.25},
+    {"select": "exact_k", "scope": "per_tensor", "mask_rate": 0.7},
+    {"weighting": "in_merge", "elect": "weighted_mass", "divisor": "weight_sum"},
+    {"divisor": "none", "zero_sign": "positive", "scale": 0.5},
+    {"preset": "mergekit", "density": 0.4},
+    {"mask_rate": 0.0},
+    {"select": "exact_k", "density": 0.0},
+]
+
+
+@pytest.mark.parametrize(
+    "options", TIES_MODES, ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()) or "study"
+)
+def test_ties(tmp_path, models, options):
+    got = run(tmp_path, models, "ties", options, target="target")
+    kw = dict(options)
+    if kw.pop("preset", None) == "mergekit":
+        kw.update(
+            scope="per_tensor",
+            select="exact_k",
+            weighting="in_merge",
+            elect="weighted_mass",
+            divisor="weight_sum",
+            zero_sign="positive",
+        )
+    if "density" not in kw and "mask_rate" not in kw:
+        kw["mask_rate"] = 0.8
+    want = ties(models["target"], taus(models), WEIGHTS, **kw)
+    assert_same(got, bf16(want))
+
+
+def test_ties_majority_negative_patches(tmp_path, models):
+    """Negated inputs flip the global majority to -1, so cancelled positions get patched."""
+    neg = [{k: -v for k, v in t.items()} for t in taus(models)]
+    base = models["base"]
+    root = tmp_path / "neg"
+    paths = []
+    for i, t in enumerate(neg):
+        state = {k: base[k] + t[k] for k in base}
+        state = {
+            k: torch.from_numpy(v).to(torch.bfloat16).float().numpy() for k, v in state.items()
+        }
+        paths.append(write_checkpoint(root / f"n{i}", state))
+    spec = {
+        "method": "ties",
+        "inputs": [{"name": f"n{i}", "path": str(p)} for i, p in enumerate(paths)],
+        "reference": str(models["paths"]["base"]),
+    }
+    merge(spec, tmp_path / "out", checksums=False, chunk_elems=13)
+    got = read_output(tmp_path / "out")
+    inputs = [
+        {
+            k: torch.from_numpy(v).to(torch.bfloat16).float().numpy()
+            for k, v in {k: base[k] + t[k] for k in base}.items()
+        }
+        for t in neg
+    ]
+    want = ties(base, deltas(inputs, base), [1, 1, 1], mask_rate=0.8)
+    assert_same(got, bf16(want))
+
+
+@pytest.mark.parametrize(
+    "follow",
+    [
+        {"method": "linear"},
+        {"method": "task_arithmetic", "options": {"scale": 0.9}},
+        {"method": "ties", "options": {"density": 0.3}},
+    ],
+)
+def test_dare(tmp_path, models, follow):
+    got = run(tmp_path, models, "dare", {"drop_rate": 0.3, "merge": follow})
+    td = dare(taus(models), seed=7, p=0.3)
+    if follow["method"] == "linear":
+        values = [{k: models["base"][k] + t[k] for k in t} for t in td]
+        want = linear(values, WEIGHTS)
+    elif follow["method"] == "task_arithmetic":
+        want = task_arithmetic(models["base"], td, WEIGHTS, 0.9)
+    else:
+        want = ties(models["base"], td, WEIGHTS, density=0.3)
+    assert_same(got, bf16(want))
+
+
+def test_mask_merging_preset(tmp_path, models):
+    got = run(tmp_path, models, "mask_merging", {}, weights=[0.5, 0.5, 1.0])
+    td = dare(taus(models), seed=7, p=0.1)
+    assert_same(got, bf16(ties(models["base"], td, [0.5, 0.5, 1.0], mask_rate=0.8)))
+
+
+def test_fp32_output_and_sharded_io(tmp_path, models):
+    p = models["paths"]
+    sharded = write_checkpoint(tmp_path / "sharded", models["tunes"][0], shards=3)
+    spec = {
+        "method": "linear",
+        "inputs": [{"name": "a", "path": str(sharded)}, {"name": "b", "path": str(p["m1"])}],
+        "output": {"dtype": "fp32", "shard_bytes": 4000},
+    }
+    merge(spec, tmp_path / "out", checksums=False)
+    files = sorted(f.name for f in (tmp_path / "out").iterdir())
+    assert "model.safetensors.index.json" in files
+    assert len([f for f in files if f.startswith("model-0000")]) == 4  # 4000-byte shards
+    got = read_output(tmp_path / "out")
+    want = linear([models["tunes"][0], models["tunes"][1]], [1, 1])
+    for k, v in want.items():
+        assert got[k].dtype == torch.float32
+        assert np.array_equal(got[k].numpy(), v), k
