@@ -7,7 +7,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +67,36 @@ def atomic_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
         raise
 
 
+@contextlib.contextmanager
+def atomic_paths(paths: Iterable[str | os.PathLike[str]]) -> Iterator[list[Path]]:
+    """Temporary paths for several outputs, renamed onto them only after the whole block succeeds.
+
+    A failure anywhere in the block leaves every final path untouched.
+    """
+    with contextlib.ExitStack() as stack:
+        yield [stack.enter_context(atomic_path(p)) for p in paths]
+
+
 def write_json(path: str | os.PathLike[str], obj: Any) -> None:
     """Write ``obj`` as indented, key-sorted JSON, atomically."""
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n")
+        tmp.write_text(dumps_json(obj))
+
+
+def dumps_json(obj: Any) -> str:
+    """The project's JSON text: indented, key-sorted, newline-terminated."""
+    return json.dumps(obj, indent=2, sort_keys=True) + "\n"
+
+
+def write_parquet(table: Any, path: str | os.PathLike[str]) -> None:
+    """Write a pyarrow table as zstd-compressed parquet, atomically."""
+    import pyarrow.parquet as pq
+
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp, compression="zstd")
+
+
+def write_csv(frame: Any, path: str | os.PathLike[str]) -> None:
+    """Write a pandas frame as CSV without its index, atomically."""
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, index=False)

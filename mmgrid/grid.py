@@ -51,7 +51,7 @@ class Period:
 
 
 def periods_from_config(config: Mapping[str, Any]) -> list[Period]:
-    """Return the configured periods sorted by start date; they must not overlap.
+    """Return the configured periods sorted by start date; they must be contiguous.
 
     ``config["periods"]`` maps a name to ``[start, end)`` ISO dates.
     """
@@ -68,15 +68,16 @@ def periods_from_config(config: Mapping[str, Any]) -> list[Period]:
         periods.append(Period(name, start, end))
     periods.sort(key=lambda p: p.start_ms)
     for earlier, later in itertools.pairwise(periods):
-        if later.start_ms < earlier.end_ms:
+        if later.start_ms != earlier.end_ms:
+            problem = "overlaps" if later.start_ms < earlier.end_ms else "leaves a gap after"
             raise InputError(
-                f"config key periods: {later.name!r} starts before {earlier.name!r} ends; "
-                "periods must not overlap"
+                f"config key periods: {later.name!r} {problem} {earlier.name!r}; periods must be "
+                "contiguous (each starts where the previous one ends)"
             )
     return periods
 
 
-def test_period(config: Mapping[str, Any]) -> Period:
+def evaluation_period(config: Mapping[str, Any]) -> Period:
     """The evaluation window: the period named by ``test_period`` (the last period)."""
     periods = periods_from_config(config)
     name = config["test_period"]
@@ -90,7 +91,7 @@ def test_period(config: Mapping[str, Any]) -> Period:
 
 def training_periods(config: Mapping[str, Any]) -> list[Period]:
     """The periods that get a checkpoint: every period before the test window, in order."""
-    test = test_period(config)
+    test = evaluation_period(config)
     return [p for p in periods_from_config(config) if p.name != test.name]
 
 

@@ -16,6 +16,8 @@ from typing import Any, TypeVar
 from mmgrid.errors import InputError
 
 T = TypeVar("T")
+_TYPE_WORDS = {int: "an integer", float: "a number", str: "a string", bool: "true or false"}
+_TYPE_WORDS[type(None)] = "null"
 
 
 def from_mapping(cls: type[T], raw: Any, key: str) -> T:
@@ -61,7 +63,7 @@ def coerce(hint: Any, value: Any, key: str) -> Any:
         return float(value)
     if str in allowed and isinstance(value, str):
         return value
-    expected = " or ".join(getattr(t, "__name__", str(t)) for t in allowed)
+    expected = " or ".join(_TYPE_WORDS.get(t, getattr(t, "__name__", str(t))) for t in allowed)
     hint_text = ""
     if isinstance(value, str) and float in allowed:
         hint_text = " (YAML reads 1e-3 as text: write 1.0e-3)"

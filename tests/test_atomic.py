@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from mmgrid.atomic import atomic_dir, atomic_path, write_json
+from mmgrid.atomic import atomic_dir, atomic_path, atomic_paths, write_json
 
 
 def test_atomic_path_renames_on_success_with_umask_permissions(tmp_path):
@@ -40,3 +40,16 @@ def test_atomic_dir_replaces_whole_directory(tmp_path):
         (d / "c").write_text("3")
     assert sorted(p.name for p in target.iterdir()) == ["c"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+
+
+def test_atomic_paths_renames_all_or_nothing(tmp_path):
+    finals = [tmp_path / "a.txt", tmp_path / "b" / "c.txt"]
+    with pytest.raises(RuntimeError), atomic_paths(finals) as tmps:
+        tmps[0].write_text("1")
+        raise RuntimeError("boom")
+    assert not any(p.exists() for p in finals)
+    with atomic_paths(finals) as tmps:
+        for t, text in zip(tmps, "12", strict=True):
+            t.write_text(text)
+        assert not any(p.exists() for p in finals)
+    assert [p.read_text() for p in finals] == ["1", "2"]

@@ -105,9 +105,11 @@ def test_settings_from_config_applies_global_then_domain_values() -> None:
 
 
 def test_settings_from_config_rejects_unknown_key() -> None:
-    with pytest.raises(InputError, match=r"data\.synthetic\.n_user: unknown key"):
+    with pytest.raises(InputError, match=r"unknown config key 'data\.synthetic\.n_user'"):
         settings_from_config({"n_user": 10}, "Books")
-    with pytest.raises(InputError, match=r"domains\.Books\.recncy: unknown key"):
+    with pytest.raises(
+        InputError, match=r"unknown config key 'data\.synthetic\.domains\.Books\.recncy'"
+    ):
         settings_from_config({"domains": {"Books": {"recncy": 0.5}}}, "Books")
 
 
@@ -126,8 +128,13 @@ def test_settings_from_config_rejects_unknown_domain_and_lists_known() -> None:
     [
         ({"recency": 1.5}, r"recency must be in \[0, 1\]"),
         ({"n_users": 0}, "n_users must be > 0"),
-        ({"n_users": 10.5}, "n_users must be an integer"),
-        ({"recency": "high"}, "recency must be a number"),
+        ({"n_users": 10.5}, r"'data\.synthetic\.n_users' must be an integer"),
+        ({"recency": "high"}, r"'data\.synthetic\.recency' must be a number or null"),
+        (
+            {"domains": {"Books": {"n_users": -1}}},
+            r"data\.synthetic\.domains\.Books\.n_users must be > 0",
+        ),
+        ({"n_users": -1}, r"data\.synthetic\.n_users must be > 0"),
         ({"start": "2017-13-01"}, "start must be an ISO date"),
         ({"start": "2023-01-01", "end": "2023-01-15"}, "at least 60 days"),
         ({"domains": {"Books": {"profile": "Toys"}}}, "unknown profile 'Toys'"),

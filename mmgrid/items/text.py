@@ -24,3 +24,11 @@ def item_text(title: str, description: str = "") -> str:
     if description:
         return TEMPLATE.format(title=title, description=description)
     return TITLE_ONLY_TEMPLATE.format(title=title)
+
+
+def truncate_description(text: str, max_chars: int) -> str:
+    """Cut ``text`` at a word boundary to at most ``max_chars`` characters plus a '...' marking the cut."""
+    if len(text) <= max_chars:
+        return text
+    cut = text[: max_chars + 1].rsplit(" ", 1)[0] if " " in text[:max_chars] else text[:max_chars]
+    return cut.rstrip(" ,.;:") + "..."

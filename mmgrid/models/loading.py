@@ -13,32 +13,12 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForCausalLM, PreTrainedModel, PreTrainedTokenizerBase
 
+from mmgrid.device import dtype_for, resolve_device
 from mmgrid.errors import InputError
 from mmgrid.models.tokenizer import load_tokenizer
 
-DEVICES = ("auto", "cpu", "cuda")
 TOKENIZER_FILE = "tokenizer.json"
 PICKLE_WEIGHTS = ("pytorch_model.bin", "pytorch_model.bin.index.json")
-
-
-def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """``auto`` → CUDA when available, else CPU; ``cuda`` without a GPU is an error."""
-    if isinstance(device, torch.device):
-        return device
-    if device not in DEVICES and not device.startswith("cuda:"):
-        raise InputError(f"device must be one of {', '.join(DEVICES)} (or cuda:N), got {device!r}")
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise InputError(
-            f"device {device!r} was requested but no CUDA GPU is available: use 'auto'"
-        )
-    return torch.device(device)
-
-
-def dtype_for(device: torch.device) -> torch.dtype:
-    """Weights dtype for a device: bfloat16 on GPU, float32 on CPU."""
-    return torch.bfloat16 if device.type == "cuda" else torch.float32
 
 
 def check_model_dir(path: str | os.PathLike[str], key: str = "model directory") -> None:

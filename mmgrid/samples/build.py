@@ -19,9 +19,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from mmgrid.atomic import atomic_path
+from mmgrid.atomic import write_parquet
 from mmgrid.errors import InputError
 from mmgrid.grid import Period
+from mmgrid.items.text import item_text, truncate_description
 from mmgrid.samples import prompts
 from mmgrid.samples.sequences import load_sequences
 from mmgrid.samples.settings import SampleSettings
@@ -48,14 +49,15 @@ class Catalogue:
         items = pq.read_table(items_path, columns=["item_id", "title", "description"]).to_pylist()
         self.ids = [r["item_id"] for r in items]
         self.title = {r["item_id"]: r["title"] for r in items}
-        self.text = {r["item_id"]: prompts.item_text(r["title"], r["description"]) for r in items}
-        cut = (
-            (lambda d: d)
-            if description_chars is None
-            else (lambda d: d[:description_chars].rstrip())
-        )
+        self.text = {r["item_id"]: item_text(r["title"], r["description"]) for r in items}
+
+        def cut(description: str) -> str:
+            if description_chars is None:
+                return description
+            return truncate_description(description, description_chars) if description_chars else ""
+
         self.history_text = {
-            r["item_id"]: prompts.item_text(r["title"], cut(r["description"])) for r in items
+            r["item_id"]: item_text(r["title"], cut(r["description"])) for r in items
         }
         self.sid: dict[str, str] = {}
         if sids_path is not None:
@@ -165,13 +167,10 @@ def _item_corpus(cat: Catalogue, settings: SampleSettings, is_first: bool, rng) 
     out = []
     for group in groups:
         members = set(group)
-        pool = [i for i in ids if i not in members]
-        examples = [
-            pool[j]
-            for j in rng.choice(
-                len(pool), size=min(settings.item_examples, len(pool)), replace=False
-            )
-        ]
+        # draw a few more candidates than needed and drop group members (no O(n) pool per group)
+        draw = min(len(ids), settings.item_examples + len(group))
+        candidates = [ids[j] for j in rng.choice(len(ids), size=draw, replace=False)]
+        examples = [i for i in candidates if i not in members][: settings.item_examples]
         for to_sid, task in ((True, "item_text_to_sid"), (False, "item_sid_to_text")):
             messages = prompts.item_corpus_conversation(
                 [cat.text[i] for i in group],
@@ -195,5 +194,4 @@ def _item_corpus(cat: Catalogue, settings: SampleSettings, is_first: bool, rng) 
 
 def write_samples(table: pa.Table, path: Path) -> None:
     """Write a samples table atomically."""
-    with atomic_path(path) as tmp:
-        pq.write_table(table, tmp, compression="zstd")
+    write_parquet(table, path)

@@ -27,11 +27,6 @@ SID_TO_TEXT = (
 )
 
 
-def item_text(title: str, description: str) -> str:
-    """An item as shown in a title-mode history."""
-    return f"Title: {title}\nDescription: {description}" if description else f"Title: {title}"
-
-
 def item_sid(sid: str) -> str:
     """An item as shown in a semantic-ID history."""
     return f"Item Index: {sid}"
@@ -100,3 +95,16 @@ def item_corpus_conversation(
         content = f"{head}\n\n{q}" if i == 0 else q
         messages += [{"role": "user", "content": content}, {"role": "assistant", "content": a}]
     return messages
+
+
+def prompt_vocabulary() -> list[str]:
+    """The fixed wording of every prompt and answer prefix (for training the base tokenizer)."""
+    return [
+        RECOMMEND.format(index="item title"),
+        RECOMMEND.format(index="item index"),
+        TITLE_ANSWER,
+        SID_ANSWER,
+        TEXT_TO_SID,
+        SID_TO_TEXT,
+        "Title: \nDescription: \nItem Index: ",
+    ]

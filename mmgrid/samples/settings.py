@@ -46,6 +46,13 @@ def settings_from_config(cfg: Mapping[str, Any] | None) -> SampleSettings:
             raise InputError(f"config key 'samples.{name}' must be >= 1, got {getattr(s, name)}")
     if s.min_history < 1 or s.min_history > s.max_history:
         raise InputError("config key 'samples.min_history' must be in [1, samples.max_history]")
+    for name in ("later_max_per_user", "history_description_chars"):
+        value = getattr(s, name)
+        low = 1 if name == "later_max_per_user" else 0
+        if value is not None and value < low:
+            raise InputError(f"config key 'samples.{name}' must be >= {low} or null, got {value}")
+    if s.item_examples < 0:
+        raise InputError(f"config key 'samples.item_examples' must be >= 0, got {s.item_examples}")
     if not 0.0 <= s.later_item_corpus_share <= 1.0:
         raise InputError("config key 'samples.later_item_corpus_share' must be in [0, 1]")
     return s

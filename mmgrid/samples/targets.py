@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 
 from mmgrid.grid import Period
@@ -36,14 +34,12 @@ def training_targets(
     )
     if max_per_user is None or eligible.size == 0:
         return eligible
-    kept = []
-    bounds = np.flatnonzero(np.r_[True, users[eligible][1:] != users[eligible][:-1], True])
-    for lo, hi in itertools.pairwise(bounds):
-        rows = eligible[lo:hi]
-        if rows.size > max_per_user:
-            rows = np.sort(rng.choice(rows, size=max_per_user, replace=False))
-        kept.append(rows)
-    return np.concatenate(kept)
+    # a random rank within each user: keep the rows ranked below the cap
+    owner = users[eligible]
+    order = np.lexsort((rng.random(eligible.size), owner))
+    starts = np.flatnonzero(np.r_[True, owner[order][1:] != owner[order][:-1]])
+    rank = np.arange(order.size) - np.repeat(starts, np.diff(np.r_[starts, order.size]))
+    return np.sort(eligible[order[rank < max_per_user]])
 
 
 def evaluation_targets(

@@ -28,7 +28,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from mmgrid.atomic import atomic_path
-from mmgrid.models.loading import resolve_device
+from mmgrid.device import resolve_device
 from mmgrid.seeding import derive_seed
 from mmgrid.train.batching import IGNORE_INDEX, Example, batch_order, pad_collate
 from mmgrid.train.schedule import lr_at, warmup_steps_for

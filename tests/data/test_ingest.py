@@ -10,10 +10,11 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from mmgrid.data.ingest import IngestSettings, ingest_domain, truncate_description
+from mmgrid.data.ingest import IngestSettings, ingest_domain
 from mmgrid.data.kcore import kcore_mask
 from mmgrid.errors import InputError
 from mmgrid.grid import Period, date_to_ms
+from mmgrid.items.text import truncate_description
 from tests.data.rawfiles import ms, write_meta, write_ratings
 
 PERIODS = (

@@ -21,10 +21,10 @@ def test_resolve_device_and_dtype():
     assert resolve_device("auto").type == expected
     assert dtype_for(torch.device("cpu")) == torch.float32
     assert dtype_for(torch.device("cuda")) == torch.bfloat16
-    with pytest.raises(InputError, match="device must be one of"):
+    with pytest.raises(InputError, match="'device' must be one of"):
         resolve_device("tpu")
     if not torch.cuda.is_available():
-        with pytest.raises(InputError, match="no CUDA GPU"):
+        with pytest.raises(InputError, match="no CUDA GPU is visible"):
             resolve_device("cuda")
 
 

@@ -29,8 +29,8 @@ def test_nested_overrides_and_int_to_float():
     [
         ({"modle": {}}, "'base.modle'"),
         ({"model": {"hiden_size": 3}}, "'base.model.hiden_size'"),
-        ({"model": {"hidden_size": "64"}}, "'base.model.hidden_size' must be int"),
-        ({"model": {"hidden_size": True}}, "'base.model.hidden_size' must be int"),
+        ({"model": {"hidden_size": "64"}}, "'base.model.hidden_size' must be an integer"),
+        ({"model": {"hidden_size": True}}, "'base.model.hidden_size' must be an integer"),
         ({"pretrain": {"lr": "1e-3"}}, "write 1.0e-3"),
         ({"pretrain": {"epochs": 0}}, "'base.pretrain.epochs' must be > 0"),
         ({"pretrain": {"max_steps": 0}}, "'base.pretrain.max_steps' must be > 0"),

@@ -129,8 +129,8 @@ def test_title_samples_history_and_prompt(data):
     messages = json.loads(table[0]["messages"])
     assert messages[0]["role"] == "user" and messages[1]["role"] == "assistant"
     assert messages[0]["content"].endswith(
-        "Title: Item d\nDescription: About\n\nTitle: Item e\nDescription: About\n\n"
-        "Title: Item f\nDescription: About"
+        "Title: Item d\nDescription: About...\n\nTitle: Item e\nDescription: About...\n\n"
+        "Title: Item f\nDescription: About..."
     )
     assert "predict a new item title" in messages[0]["content"]
     assert messages[1]["content"] == "Recommended Item Title: Item g"
@@ -204,5 +204,5 @@ def test_empty_sample_set_is_a_clear_error(data):
 def test_settings_reject_unknown_keys():
     with pytest.raises(InputError, match=r"unknown config key 'samples\.max_histroy'"):
         settings_from_config({"max_histroy": 3})
-    with pytest.raises(InputError, match=r"'samples\.max_history' must be int"):
+    with pytest.raises(InputError, match=r"'samples\.max_history' must be an integer"):
         settings_from_config({"max_history": "3"})
