@@ -13,6 +13,10 @@ report: "report/workflow.rst"
 
 include: "rules/common.smk"
 include: "rules/data.smk"
+include: "rules/base.smk"
+include: "rules/items.smk"
+include: "rules/samples.smk"
+include: "rules/train.smk"
 
 
 localrules:
@@ -24,6 +28,7 @@ rule all:
     default_target: True
     input:
         data_outputs(),
+        grid_outputs(),
     output:
         "results/all",
     log:

@@ -19,7 +19,7 @@ os.environ.update(
 
 DOMAINS = grid.domains(config)
 PERIODS = [p.name for p in grid.periods_from_config(config)]
-TEST_PERIOD = grid.test_period(config).name
+TEST_PERIOD = grid.evaluation_period(config).name
 DATA = config["data"]
 if DATA["source"] == "amazon2023" and not DATA["raw_dir"]:
     raise ValueError(
@@ -39,9 +39,48 @@ def alternatives(values):
     return "|".join(re.escape(v) for v in values)
 
 
+PARADIGMS = list(config["paradigms"])
+TRAIN_PERIODS = [p.name for p in grid.training_periods(config)]
+FIRST_PERIOD = TRAIN_PERIODS[0]
+PERIOD_BY_NAME = {p.name: p for p in grid.periods_from_config(config)}
+
+# Sections owned by the package's settings dataclasses: validate every cell now, so that a typo
+# fails when the workflow is parsed, before any job runs.
+from mmgrid.items.settings import settings_from_config as index_from_config
+from mmgrid.models.settings import settings_from_config as base_from_config
+from mmgrid.samples.settings import settings_from_config as samples_from_config
+from mmgrid.train.settings import cell_settings, validate_scopes
+
+BASE = base_from_config(config["base"])
+INDEX = index_from_config(config["index"])
+SAMPLES = samples_from_config(config["samples"])
+validate_scopes(config["train"], TRAIN_PERIODS, PARADIGMS, [*DOMAINS, "pooled"])
+TRAIN = {
+    (paradigm, domain, period): cell_settings(config["train"], paradigm, domain, period)
+    for paradigm in PARADIGMS
+    for domain in DOMAINS
+    for period in TRAIN_PERIODS
+}
+TRAIN.update(
+    {
+        (paradigm, "pooled", FIRST_PERIOD): cell_settings(
+            config["train"], paradigm, "pooled", FIRST_PERIOD
+        )
+        for paradigm in PARADIGMS
+    }
+)
+BASE_DIR = BASE.path or "results/base/llm"
+if BASE.path and not os.path.isdir(BASE.path):
+    raise ValueError(
+        f"config key base.path: {BASE.path} is not a directory; download the model (config, "
+        "safetensors weights, tokenizer) there first, or set base.path: null to build a tiny base"
+    )
+
+
 wildcard_constraints:
     domain=alternatives(DOMAINS),
     period=alternatives(PERIODS),
+    paradigm=alternatives(PARADIGMS),
 
 
 def raw_files(wildcards):
@@ -67,6 +106,110 @@ def ingest_settings(wildcards):
         "description_max_chars": DATA["description_max_chars"],
         "recency_days": sorted(DATA["recency_days"]),
     }
+
+
+def base_settings(wildcards):
+    return BASE.to_dict()
+
+
+def index_settings(wildcards):
+    from dataclasses import asdict
+
+    return asdict(INDEX)
+
+
+def samples_inputs(wildcards):
+    """Shards up to the cell's period (later data cannot change it), items, and the index."""
+    end = PERIOD_BY_NAME[wildcards.period].end_ms
+    inputs = {
+        "shards": [
+            f"results/shards/{wildcards.domain}/{p}.parquet"
+            for p in PERIODS
+            if PERIOD_BY_NAME[p].start_ms < end
+        ],
+        "item_table": f"results/items/{wildcards.domain}.parquet",
+    }
+    if wildcards.paradigm == "semid":
+        inputs["index"] = f"results/index/{wildcards.domain}"
+    return inputs
+
+
+def samples_params(wildcards):
+    from dataclasses import asdict
+
+    period = PERIOD_BY_NAME[wildcards.period]
+    return {
+        "settings": asdict(SAMPLES),
+        "period": {
+            "name": period.name,
+            "start_ms": period.start_ms,
+            "end_ms": period.end_ms,
+        },
+        "is_test": wildcards.period == TEST_PERIOD,
+        "is_first": wildcards.period == FIRST_PERIOD,
+    }
+
+
+def paradigm_base(paradigm):
+    """Where a paradigm's chain starts: the base LLM (semid: with the semantic-ID tokens)."""
+    return "results/base/semid" if paradigm == "semid" else BASE_DIR
+
+
+def train_init(wildcards):
+    """The cell's initial weights: the paradigm base, or the previous period's checkpoint."""
+    i = TRAIN_PERIODS.index(wildcards.period)
+    if i == 0:
+        return paradigm_base(wildcards.paradigm)
+    return f"results/checkpoints/{wildcards.paradigm}/{wildcards.domain}/{TRAIN_PERIODS[i - 1]}"
+
+
+def pooled_init(wildcards):
+    return paradigm_base(wildcards.paradigm)
+
+
+def train_params(wildcards):
+    domain = getattr(wildcards, "domain", "pooled")
+    return TRAIN[(wildcards.paradigm, domain, wildcards.period)].to_dict()
+
+
+def sid_params(wildcards):
+    if wildcards.paradigm != "semid":
+        return None
+    return {"levels": INDEX.levels, "codebook_size": INDEX.codebook_size}
+
+
+def cell_dirs():
+    """Every checkpoint of the grid, pooled task bases included."""
+    return [
+        *expand(
+            "results/checkpoints/{paradigm}/{domain}/{period}",
+            paradigm=PARADIGMS,
+            domain=DOMAINS,
+            period=TRAIN_PERIODS,
+        ),
+        *expand(
+            "results/checkpoints/{paradigm}/pooled/{period}",
+            paradigm=PARADIGMS,
+            period=FIRST_PERIOD,
+        ),
+    ]
+
+
+def grid_outputs():
+    """Every artefact of the grid stage: base, item indexes, samples, checkpoints."""
+    base = [] if BASE.path else [BASE_DIR]
+    return [
+        *base,
+        *(["results/base/semid"] if "semid" in PARADIGMS else []),
+        *expand("results/index/{domain}", domain=DOMAINS),
+        *expand(
+            "results/samples/{paradigm}/{domain}/{period}.parquet",
+            paradigm=PARADIGMS,
+            domain=DOMAINS,
+            period=PERIODS,
+        ),
+        *cell_dirs(),
+    ]
 
 
 def data_outputs():

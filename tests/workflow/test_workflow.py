@@ -14,6 +14,8 @@ from mmgrid.manifest import sha256_file
 from tests.workflow.smk import ROOT, planned_jobs, snakemake
 
 TINY = ROOT / "tests" / "config.tiny.yaml"
+# files that record wall times (everything else of a rerun must be byte-identical)
+NONDETERMINISTIC = {"report.json", "train.json", "train_log.csv"}
 pytestmark = pytest.mark.workflow
 
 
@@ -34,11 +36,25 @@ def test_schema_rejects_bad_enum(tmp_path):
     assert "kcore" in proc.stdout + proc.stderr
 
 
+def grid_jobs(n_domains: int, paradigms: int = 2, periods: int = 4) -> dict[str, int]:
+    """Jobs of a full run: per domain data and index, per cell samples and training."""
+    return {
+        "ingest": n_domains,
+        "data_summary": 1,
+        "item_index": n_domains,
+        "base_semid": 1,
+        "samples": paradigms * n_domains * periods,
+        "train": paradigms * n_domains * (periods - 1),
+        "train_pooled": paradigms,
+        "all": 1,
+    }
+
+
 def test_dry_run_default_config(tmp_path):
     jobs = planned_jobs(tmp_path, configfile=ROOT / "config.yaml")
     n = len(yaml.safe_load((ROOT / "config.yaml").read_text())["domains"])
     assert n >= 4
-    assert jobs == {"synthetic_domain": n, "ingest": n, "data_summary": 1, "all": 1}
+    assert jobs == {"synthetic_domain": n, "base": 1, **grid_jobs(n)}
 
 
 def amazon_config(tmp_path: Path, placeholders: bool = True) -> Path:
@@ -50,14 +66,17 @@ def amazon_config(tmp_path: Path, placeholders: bool = True) -> Path:
             (raw / f"{d}.csv.gz").write_bytes(b"")
             (raw / f"meta_{d}.jsonl.gz").write_bytes(b"")
     config["data"]["raw_dir"] = str(raw)
+    model = tmp_path / "Qwen3-0.6B"  # the user's local model directory (a placeholder here)
+    model.mkdir()
+    config["base"]["path"] = str(model)
     path = tmp_path / "amazon.yaml"
-    path.write_text(yaml.safe_dump(config))
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
 
 
 def test_dry_run_amazon2023_config(tmp_path):
     jobs = planned_jobs(tmp_path, configfile=amazon_config(tmp_path))
-    assert jobs == {"ingest": 6, "data_summary": 1, "all": 1}
+    assert jobs == grid_jobs(6)
 
 
 def test_amazon2023_missing_files_are_named(tmp_path):
@@ -85,8 +104,20 @@ def test_tiny_run_writes_every_stage(tiny_run):
     for domain in config["domains"]:
         for period in ("pretrain", "phase1", "phase2", "test"):
             assert (tiny_run / f"results/shards/{domain}/{period}.parquet").is_file()
+            for paradigm in ("title", "semid"):
+                assert (
+                    tiny_run / f"results/samples/{paradigm}/{domain}/{period}.parquet"
+                ).is_file()
         assert (tiny_run / f"results/raw/{domain}.truth.json").is_file()
+        assert (tiny_run / f"results/index/{domain}/semantic_ids.parquet").is_file()
     assert (tiny_run / "results/figures/interaction_ratio.png").stat().st_size > 10_000
+    for cell in ("title/Books/phase2", "semid/Video_Games/phase1", "semid/pooled/pretrain"):
+        summary = json.loads((tiny_run / f"results/checkpoints/{cell}/train.json").read_text())
+        assert summary["heldout_loss_after"] < summary["heldout_loss_before"]
+    phase1 = json.loads(
+        (tiny_run / "results/checkpoints/semid/Books/phase1/train.json").read_text()
+    )
+    assert phase1["init"] == "../pretrain"
 
 
 def test_manifest_lists_every_output_with_checksums(tiny_run):
@@ -94,7 +125,17 @@ def test_manifest_lists_every_output_with_checksums(tiny_run):
     listed = {a["path"]: a for a in manifest["artefacts"]}
     expected = {
         p.relative_to(tiny_run).as_posix()
-        for sub in ("shards", "items", "stats", "tables", "figures")
+        for sub in (
+            "shards",
+            "items",
+            "stats",
+            "tables",
+            "figures",
+            "base",
+            "index",
+            "samples",
+            "checkpoints",
+        )
         for p in (tiny_run / "results" / sub).rglob("*")
         if p.is_file()
     }
@@ -110,23 +151,41 @@ def test_second_dry_run_has_nothing_to_do(tiny_run):
 
 def test_rerun_is_byte_identical(tiny_run, tmp_path):
     snakemake(tmp_path, "--cores", "2", "results/all", configfile=TINY)
-    for sub in ("raw", "shards", "items", "stats"):
+    for sub in ("raw", "shards", "items", "stats", "samples", "index", "checkpoints"):
         for f in (tiny_run / "results" / sub).rglob("*"):
-            if f.is_file():
+            if f.is_file() and f.name not in NONDETERMINISTIC:
                 twin = tmp_path / f.relative_to(tiny_run)
                 assert f.read_bytes() == twin.read_bytes(), f
 
 
-def test_changing_one_raw_file_reruns_only_that_domain(tiny_run, tmp_path):
+def copy_run(tiny_run: Path, tmp_path: Path) -> Path:
     work = tmp_path / "copy"
     shutil.copytree(tiny_run, work, symlinks=True)
+    return work
+
+
+def test_changing_one_raw_file_reruns_only_that_domains_data_jobs(tiny_run, tmp_path):
+    work = copy_run(tiny_run, tmp_path)
     raw = work / "results/raw/Books.csv.gz"
     with gzip.open(raw, "rt") as f:
         lines = f.read().splitlines()
     with gzip.open(raw, "wt") as f:
         f.write("\n".join(lines[:-1]) + "\n")  # drop one interaction
-    jobs = planned_jobs(work, "results/all", configfile=TINY)
-    assert jobs == {"ingest": 1, "data_summary": 1, "all": 1}
-    proc = snakemake(work, "--dry-run", "results/all", configfile=TINY)
+    data_targets = ["results/tables/domain_stats.csv", "results/stats/Video_Games.json"]
+    jobs = planned_jobs(work, *data_targets, configfile=TINY)
+    assert jobs == {"ingest": 1, "data_summary": 1}
+    proc = snakemake(work, "--dry-run", *data_targets, configfile=TINY)
     assert "results/stats/Books.json" in proc.stdout
-    assert "results/stats/Video_Games.json" not in proc.stdout.split("rule data_summary")[0]
+    assert "wildcards: domain=Video_Games" not in proc.stdout
+
+
+def test_changing_one_domains_learning_rate_reruns_only_its_cells(tiny_run, tmp_path):
+    work = copy_run(tiny_run, tmp_path)
+    config = yaml.safe_load(TINY.read_text())
+    config["train"]["domains"] = {"Books": {"lr": 3.0e-3}}
+    edited = tmp_path / "edited.yaml"
+    edited.write_text(yaml.safe_dump(config, sort_keys=False))
+    jobs = planned_jobs(work, "results/all", configfile=edited)
+    assert jobs == {"train": 2 * 3, "all": 1}
+    proc = snakemake(work, "--dry-run", "results/all", configfile=edited)
+    assert "domain=Video_Games" not in proc.stdout

@@ -1,4 +1,4 @@
-"""Fixtures: a small four-topic catalogue and one tiny base built from it (shared per session)."""
+"""Shared fixtures: one torch thread per test, a small four-topic catalogue, one tiny base built from it."""
 
 from __future__ import annotations
 

@@ -1,0 +1,216 @@
+"""The study's merges from config: every merge spec of the grid, with stable, readable names.
+
+Pure functions of the validated config (no numpy, no torch), shared by the Snakemake rules and the
+merge jobs. Two families (paper_notes §4-5):
+
+- **cross-domain**: per paradigm, period and domain set, the cells of those domains merged with each
+  method, for each reference base (``base``: the paradigm's base LLM; ``pooled``: the pooled task
+  base). The merged model is evaluated on every domain of the set; for ``semid`` one model per
+  evaluated (source) domain keeps that domain's semantic-ID rows, as the study does.
+- **temporal**: per paradigm and domain, two period checkpoints merged over a weight grid
+  (the weight of the later period), with one method and one reference.
+
+Names: ``cross-{period}-{D1}+{D2}-{method}[-ref_{reference}][-src_{domain}]`` and
+``temporal-{domain}-{p_old}+{p_new}-{method}-w{weight:.2f}[-ref_{reference}]``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from mmgrid.errors import InputError
+
+METHODS = ("linear", "task_arithmetic", "ties", "mask_merging")
+USES_REFERENCE = {"task_arithmetic", "ties", "mask_merging"}
+DEFAULT_OPTIONS: dict[str, dict[str, Any]] = {
+    "linear": {},
+    "task_arithmetic": {"scale": 0.5},
+    "ties": {},
+    "mask_merging": {},
+}
+
+
+@dataclass(frozen=True)
+class MergeJob:
+    """One merged model of the grid (paths are relative to the working directory)."""
+
+    paradigm: str
+    name: str
+    kind: str
+    method: str
+    options: Mapping[str, Any]
+    inputs: tuple[tuple[str, str, float], ...]
+    """(input name, checkpoint directory, weight), in summation order."""
+    reference: str | None
+    reference_name: str | None
+    source: str
+    """The evaluated domain whose non-tensor files (and semid ID rows) the output keeps."""
+    domains: tuple[str, ...] = field(default=())
+    """Domains the merged model is evaluated on."""
+
+    def params(self) -> dict[str, Any]:
+        """JSON-able params of the job (what determines the output)."""
+        return {
+            "method": self.method,
+            "options": dict(self.options),
+            "inputs": [list(i) for i in self.inputs],
+            "reference": self.reference,
+            "source": self.source,
+        }
+
+
+def cell_dir(paradigm: str, domain: str, period: str) -> str:
+    return f"results/checkpoints/{paradigm}/{domain}/{period}"
+
+
+def paradigm_base_dir(config: Mapping[str, Any], paradigm: str) -> str:
+    """Where a paradigm's chain starts: the base LLM, or (semid) the base with the ID tokens."""
+    if paradigm == "semid":
+        return "results/base/semid"
+    return (config.get("base") or {}).get("path") or "results/base/llm"
+
+
+def _reference(
+    config: Mapping[str, Any], paradigm: str, name: str, domain: str | None, first: str
+) -> str:
+    if name == "base":
+        return paradigm_base_dir(config, paradigm)
+    if name == "pooled":
+        return cell_dir(paradigm, "pooled", first)
+    if domain is not None and name in config["periods"]:
+        return cell_dir(paradigm, domain, name)
+    raise InputError(
+        f"config key merges: unknown reference {name!r}; use base, pooled"
+        + (" or a training period" if domain is not None else "")
+    )
+
+
+def _fmt(weight: float) -> str:
+    return f"{weight:.2f}"
+
+
+def merge_jobs(
+    config: Mapping[str, Any], training_periods: Sequence[str], domains: Sequence[str]
+) -> list[MergeJob]:
+    """Every merge of the configured grid, sorted by (paradigm, name); names are unique."""
+    merges = config.get("merges") or {}
+    first = training_periods[0]
+    jobs: list[MergeJob] = []
+    for paradigm in config["paradigms"]:
+        jobs += _cross_domain(
+            config, merges.get("cross_domain"), paradigm, domains, training_periods, first
+        )
+        jobs += _temporal(
+            config, merges.get("temporal"), paradigm, domains, training_periods, first
+        )
+    names = [(j.paradigm, j.name) for j in jobs]
+    if len(set(names)) != len(names):
+        raise InputError("config key merges: two merges would get the same name; remove duplicates")
+    return sorted(jobs, key=lambda j: (j.paradigm, j.name))
+
+
+def _options(section: Mapping[str, Any], method: str) -> dict[str, Any]:
+    return {**DEFAULT_OPTIONS[method], **((section.get("options") or {}).get(method) or {})}
+
+
+def _check_methods(methods: Sequence[str], key: str) -> None:
+    for m in methods:
+        if m not in METHODS:
+            raise InputError(
+                f"config key {key}: unknown method {m!r}; use one of {', '.join(METHODS)}"
+            )
+
+
+def _cross_domain(config, section, paradigm, domains, periods, first) -> list[MergeJob]:
+    if not section:
+        return []
+    period = section["period"]
+    if period not in periods:
+        raise InputError(
+            f"config key merges.cross_domain.period: {period!r} is not a training period"
+        )
+    sets = section.get("sets") or [list(p) for p in itertools.combinations(sorted(domains), 2)]
+    methods = section["methods"]
+    _check_methods(methods, "merges.cross_domain.methods")
+    jobs = []
+    for members in sets:
+        unknown = sorted(set(members) - set(domains))
+        if unknown or len(set(members)) < 2:
+            raise InputError(
+                f"config key merges.cross_domain.sets: {members} needs >= 2 configured domains"
+                + (f" ({unknown[0]} is not one)" if unknown else "")
+            )
+        members = sorted(set(members))
+        inputs = tuple((d, cell_dir(paradigm, d, period), 1.0) for d in members)
+        for method in methods:
+            refs = section["references"] if method in USES_REFERENCE else [None]
+            for ref in refs:
+                sources = members if paradigm == "semid" else [members[0]]
+                for source in sources:
+                    name = f"cross-{period}-{'+'.join(members)}-{method}"
+                    name += f"-ref_{ref}" if ref else ""
+                    name += f"-src_{source}" if paradigm == "semid" else ""
+                    jobs.append(
+                        MergeJob(
+                            paradigm=paradigm,
+                            name=name,
+                            kind="cross_domain",
+                            method=method,
+                            options=_options(section, method),
+                            inputs=inputs,
+                            reference=_reference(config, paradigm, ref, None, first)
+                            if ref
+                            else None,
+                            reference_name=ref,
+                            source=source,
+                            domains=(source,) if paradigm == "semid" else tuple(members),
+                        )
+                    )
+    return jobs
+
+
+def _temporal(config, section, paradigm, domains, periods, first) -> list[MergeJob]:
+    if not section:
+        return []
+    old, new = section["periods"]
+    for p in (old, new):
+        if p not in periods:
+            raise InputError(f"config key merges.temporal.periods: {p!r} is not a training period")
+    method = section["method"]
+    _check_methods([method], "merges.temporal.method")
+    ref = section.get("reference") if method in USES_REFERENCE else None
+    overrides = section.get("domains") or {}
+    unknown = sorted(set(overrides) - set(domains))
+    if unknown:
+        raise InputError(
+            f"config key merges.temporal.domains.{unknown[0]}: not a configured domain"
+        )
+    jobs = []
+    for domain in domains:
+        weights = (overrides.get(domain) or {}).get("weights", section["weights"])
+        for w in weights:
+            if not 0.0 <= float(w) <= 1.0:
+                raise InputError(f"config key merges.temporal.weights: {w} is outside [0, 1]")
+            name = f"temporal-{domain}-{old}+{new}-{method}-w{_fmt(float(w))}"
+            name += f"-ref_{ref}" if ref else ""
+            jobs.append(
+                MergeJob(
+                    paradigm=paradigm,
+                    name=name,
+                    kind="temporal",
+                    method=method,
+                    options=_options(section, method),
+                    inputs=(
+                        (old, cell_dir(paradigm, domain, old), round(1.0 - float(w), 10)),
+                        (new, cell_dir(paradigm, domain, new), float(w)),
+                    ),
+                    reference=_reference(config, paradigm, ref, domain, first) if ref else None,
+                    reference_name=ref,
+                    source=domain,
+                    domains=(domain,),
+                )
+            )
+    return jobs

@@ -1,0 +1,105 @@
+"""Settings of the ``train:`` config section, resolved per (paradigm, domain, period) cell.
+
+Resolution order (later wins): the global keys, ``periods.{period}``, ``paradigms.{paradigm}``,
+``domains.{domain}``. Editing one domain's entry changes only that domain's cells' params, so only
+those cells (and what depends on them) rerun.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from mmgrid.errors import InputError
+from mmgrid.settings import from_mapping
+
+LORA_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+SCOPES = ("periods", "paradigms", "domains")
+
+
+@dataclass(frozen=True)
+class LoraSettings:
+    """PEFT LoRA adapter shape (used when ``adapter: lora``)."""
+
+    r: int = 8
+    alpha: float = 16.0
+    dropout: float = 0.0
+    target_modules: tuple[str, ...] = LORA_TARGETS
+
+
+@dataclass(frozen=True)
+class CellTrainSettings:
+    """Hyper-parameters of one cell's training run."""
+
+    adapter: str = "full"
+    """``full`` fine-tuning, or ``lora`` (an adapter on the previous cell's full weights)."""
+    epochs: int = 2
+    lr: float = 1e-3
+    batch_size: int = 16
+    grad_accum: int = 1
+    warmup_ratio: float = 0.05
+    warmup_steps: int | None = None
+    """Overrides warmup_ratio when set (the study: 50 steps)."""
+    min_lr_ratio: float = 0.0
+    weight_decay: float = 0.0
+    grad_clip: float = 1.0
+    order: str = "chronological"
+    """``chronological`` (the study: samples in time order, item corpus first) or ``shuffled``."""
+    max_length: int = 512
+    """Longer samples lose their oldest prompt tokens (the answer is always kept)."""
+    sid_level_loss_weight: float | None = None
+    """semid: a semantic-ID answer token of level l is scored by a softmax over level l's codes
+    only, times this weight (the study: 10.0); null = plain cross-entropy over the vocabulary."""
+    heldout_samples: int = 64
+    """Samples held out (the latest ones) to report the loss before and after training."""
+    device: str = "auto"
+    lora: LoraSettings = field(default_factory=LoraSettings)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _check(s: CellTrainSettings, key: str) -> CellTrainSettings:
+    if s.adapter not in ("full", "lora"):
+        raise InputError(f"config key '{key}.adapter' must be full or lora, got {s.adapter!r}")
+    if s.order not in ("chronological", "shuffled"):
+        raise InputError(f"config key '{key}.order' must be chronological or shuffled")
+    for name in ("epochs", "batch_size", "grad_accum", "max_length", "heldout_samples"):
+        if getattr(s, name) < 1:
+            raise InputError(f"config key '{key}.{name}' must be >= 1, got {getattr(s, name)}")
+    if s.lr <= 0:
+        raise InputError(f"config key '{key}.lr' must be > 0, got {s.lr}")
+    if s.lora.r < 1:
+        raise InputError(f"config key '{key}.lora.r' must be >= 1, got {s.lora.r}")
+    return s
+
+
+def cell_settings(
+    cfg: Mapping[str, Any] | None, paradigm: str, domain: str, period: str
+) -> CellTrainSettings:
+    """Resolve the ``train:`` section for one cell (``domain`` may be ``pooled``)."""
+    cfg = dict(cfg or {})
+    merged = {k: v for k, v in cfg.items() if k not in SCOPES}
+    for scope, name in zip(SCOPES, (period, paradigm, domain), strict=True):
+        section = cfg.get(scope) or {}
+        if not isinstance(section, Mapping):
+            raise InputError(f"config key 'train.{scope}' must be a mapping of name -> settings")
+        override = section.get(name) or {}
+        if "lora" in override and "lora" in merged:
+            override = {**override, "lora": {**merged["lora"], **override["lora"]}}
+        merged.update(override)
+    where = f"train (cell {paradigm}/{domain}/{period})"
+    return _check(from_mapping(CellTrainSettings, merged, where), where)
+
+
+def validate_scopes(cfg: Mapping[str, Any] | None, periods, paradigms, domains) -> None:
+    """Unknown names under ``train.periods/paradigms/domains`` are typos: fail naming them."""
+    cfg = cfg or {}
+    for scope, known in zip(SCOPES, (periods, paradigms, domains), strict=True):
+        unknown = sorted(set(cfg.get(scope) or {}) - set(known))
+        if unknown:
+            raise InputError(
+                f"config key 'train.{scope}.{unknown[0]}': not a configured name; use one of "
+                f"{', '.join(known)}"
+            )
