@@ -17,6 +17,7 @@ include: "rules/base.smk"
 include: "rules/items.smk"
 include: "rules/samples.smk"
 include: "rules/train.smk"
+include: "rules/merge.smk"
 
 
 localrules:
@@ -29,6 +30,7 @@ rule all:
     input:
         data_outputs(),
         grid_outputs(),
+        merged_outputs(),
     output:
         "results/all",
     log:

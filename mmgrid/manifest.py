@@ -50,12 +50,16 @@ def git_commit(directory: Path) -> str | None:
     return commit + ("-dirty" if dirty else "")
 
 
+# Snakemake's own marker inside directory outputs: bookkeeping, not an artefact
+IGNORED_NAMES = {".snakemake_timestamp"}
+
+
 def artefact_entries(paths: Iterable[str | Path]) -> list[dict[str, Any]]:
     """One entry per file (directories are expanded recursively), sorted by path."""
     files: set[Path] = set()
     for p in map(Path, paths):
         if p.is_dir():
-            files.update(f for f in p.rglob("*") if f.is_file())
+            files.update(f for f in p.rglob("*") if f.is_file() and f.name not in IGNORED_NAMES)
         else:
             files.add(p)
     return [

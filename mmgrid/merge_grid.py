@@ -17,12 +17,16 @@ Names: ``cross-{period}-{D1}+{D2}-{method}[-ref_{reference}][-src_{domain}]`` an
 from __future__ import annotations
 
 import itertools
+import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from mmgrid.errors import InputError
 
+SID_TOKEN = re.compile(r"<[a-z]_[0-9]+>")
 METHODS = ("linear", "task_arithmetic", "ties", "mask_merging")
 USES_REFERENCE = {"task_arithmetic", "ties", "mask_merging"}
 DEFAULT_OPTIONS: dict[str, dict[str, Any]] = {
@@ -59,6 +63,7 @@ class MergeJob:
             "inputs": [list(i) for i in self.inputs],
             "reference": self.reference,
             "source": self.source,
+            "keep_source_sid_rows": self.paradigm == "semid" and self.kind == "cross_domain",
         }
 
 
@@ -214,3 +219,41 @@ def _temporal(config, section, paradigm, domains, periods, first) -> list[MergeJ
                 )
             )
     return jobs
+
+
+def semantic_id_rows(model_dir: str | Path) -> tuple[int, int]:
+    """``[start, end)`` rows of the semantic-ID tokens in a checkpoint's vocabulary.
+
+    Read from ``tokenizer.json``'s added tokens (the IDs are added in one contiguous block).
+    """
+    path = Path(model_dir) / "tokenizer.json"
+    added = json.loads(path.read_text()).get("added_tokens", [])
+    ids = sorted(t["id"] for t in added if SID_TOKEN.fullmatch(t["content"]))
+    if not ids:
+        raise InputError(f"{path}: no semantic-ID tokens (like <a_0>) among the added tokens")
+    if ids[-1] - ids[0] + 1 != len(ids):
+        raise InputError(f"{path}: the semantic-ID tokens do not occupy one contiguous id range")
+    return ids[0], ids[-1] + 1
+
+
+def engine_spec(params: Mapping[str, Any], sid_rows: tuple[int, int] | None) -> dict[str, Any]:
+    """The merge engine's spec (docs/merging.md) for one job's params.
+
+    ``sid_rows``: for cross-domain semid merges, the semantic-ID rows, copied from the source
+    (evaluated) domain's checkpoint instead of being merged.
+    """
+    inputs = [{"name": n, "path": p, "weight": w} for n, p, w in params["inputs"]]
+    names = [i["name"] for i in inputs]
+    source = params["source"] if params["source"] in names else names[-1]
+    spec: dict[str, Any] = {
+        "method": params["method"],
+        "options": dict(params["options"]),
+        "inputs": inputs,
+        "copy_files_from": source,
+    }
+    if params["reference"]:
+        spec["reference"] = params["reference"]
+        spec["target"] = params["reference"]
+    if sid_rows is not None:
+        spec["vocab_rows"] = {"rows": list(sid_rows), "source": source}
+    return spec

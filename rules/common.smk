@@ -77,10 +77,16 @@ if BASE.path and not os.path.isdir(BASE.path):
     )
 
 
+from mmgrid.merge_grid import merge_jobs
+
+MERGES = {(j.paradigm, j.name): j for j in merge_jobs(config, TRAIN_PERIODS, DOMAINS)}
+
+
 wildcard_constraints:
     domain=alternatives(DOMAINS),
     period=alternatives(PERIODS),
     paradigm=alternatives(PARADIGMS),
+    spec="[A-Za-z0-9_.+-]+",
 
 
 def raw_files(wildcards):
@@ -210,6 +216,35 @@ def grid_outputs():
         ),
         *cell_dirs(),
     ]
+
+
+def merge_job(wildcards):
+    try:
+        return MERGES[(wildcards.paradigm, wildcards.spec)]
+    except KeyError:
+        raise ValueError(
+            f"results/merged/{wildcards.paradigm}/{wildcards.spec}: no such merge in config "
+            "(see `merges:`)"
+        ) from None
+
+
+def merge_inputs(wildcards):
+    """The checkpoints a merge reads (and, for semid ID rows, the semid base's tokenizer)."""
+    job = merge_job(wildcards)
+    inputs = {"cells": [path for _, path, _ in job.inputs]}
+    if job.reference:
+        inputs["reference"] = job.reference
+    if job.params()["keep_source_sid_rows"]:
+        inputs["sid_base"] = "results/base/semid"
+    return inputs
+
+
+def merge_params(wildcards):
+    return merge_job(wildcards).params()
+
+
+def merged_outputs():
+    return [f"results/merged/{paradigm}/{name}" for paradigm, name in sorted(MERGES)]
 
 
 def data_outputs():

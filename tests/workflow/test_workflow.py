@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from tests.workflow.smk import ROOT, planned_jobs, snakemake
 
 TINY = ROOT / "tests" / "config.tiny.yaml"
 # files that record wall times (everything else of a rerun must be byte-identical)
-NONDETERMINISTIC = {"report.json", "train.json", "train_log.csv"}
+NONDETERMINISTIC = {"report.json", "train.json", "train_log.csv", "merge.json"}
 pytestmark = pytest.mark.workflow
 
 
@@ -36,9 +37,10 @@ def test_schema_rejects_bad_enum(tmp_path):
     assert "kcore" in proc.stdout + proc.stderr
 
 
-def grid_jobs(n_domains: int, paradigms: int = 2, periods: int = 4) -> dict[str, int]:
-    """Jobs of a full run: per domain data and index, per cell samples and training."""
+def grid_jobs(n_domains: int, merges: int, paradigms: int = 2, periods: int = 4) -> dict[str, int]:
+    """Jobs of a full run: per domain data and index, per cell samples and training, merges."""
     return {
+        "merge": merges,
         "ingest": n_domains,
         "data_summary": 1,
         "item_index": n_domains,
@@ -54,7 +56,9 @@ def test_dry_run_default_config(tmp_path):
     jobs = planned_jobs(tmp_path, configfile=ROOT / "config.yaml")
     n = len(yaml.safe_load((ROOT / "config.yaml").read_text())["domains"])
     assert n >= 4
-    assert jobs == {"synthetic_domain": n, "base": 1, **grid_jobs(n)}
+    # merges: 2 pairs x (title: linear + 2 methods x 2 references = 5; semid: 5 per source = 10)
+    # + temporal: 4 domains x 5 weights x 2 paradigms
+    assert jobs == {"synthetic_domain": n, "base": 1, **grid_jobs(n, 2 * 15 + 4 * 5 * 2)}
 
 
 def amazon_config(tmp_path: Path, placeholders: bool = True) -> Path:
@@ -76,7 +80,8 @@ def amazon_config(tmp_path: Path, placeholders: bool = True) -> Path:
 
 def test_dry_run_amazon2023_config(tmp_path):
     jobs = planned_jobs(tmp_path, configfile=amazon_config(tmp_path))
-    assert jobs == grid_jobs(6)
+    # 15 pairs x (title 1 + 3 x 2 = 7; semid 14) + 6 domains x 11 weights x 2 paradigms
+    assert jobs == grid_jobs(6, 15 * 21 + 6 * 11 * 2)
 
 
 def test_amazon2023_missing_files_are_named(tmp_path):
@@ -120,6 +125,46 @@ def test_tiny_run_writes_every_stage(tiny_run):
     assert phase1["init"] == "../pretrain"
 
 
+def test_merged_models_load_and_semid_keeps_the_source_domains_id_rows(tiny_run):
+    from transformers import AutoModelForCausalLM
+
+    from mmgrid.merge_grid import semantic_id_rows
+
+    merged = (
+        tiny_run / "results/merged/semid/cross-phase2-Books+Video_Games-ties-ref_pooled-src_Books"
+    )
+    model = AutoModelForCausalLM.from_pretrained(merged)
+    books = AutoModelForCausalLM.from_pretrained(
+        tiny_run / "results/checkpoints/semid/Books/phase2"
+    )
+    games = AutoModelForCausalLM.from_pretrained(
+        tiny_run / "results/checkpoints/semid/Video_Games/phase2"
+    )
+    start, end = semantic_id_rows(tiny_run / "results/base/semid")
+    rows = model.get_input_embeddings().weight[start:end]
+    assert rows.equal(books.get_input_embeddings().weight[start:end])
+    assert not rows.equal(games.get_input_embeddings().weight[start:end])
+    other = model.get_input_embeddings().weight[:start]
+    assert not other.equal(books.get_input_embeddings().weight[:start])  # the rest is merged
+    linear = tiny_run / "results/merged/title/temporal-Books-phase1+phase2-linear-w1.00"
+    phase2 = tiny_run / "results/checkpoints/title/Books/phase2"
+    a = AutoModelForCausalLM.from_pretrained(linear).state_dict()
+    b = AutoModelForCausalLM.from_pretrained(phase2).state_dict()
+    assert all(a[k].equal(b[k]) for k in b)  # weight 1 on the later period = that checkpoint
+
+
+def test_changing_one_domains_weight_grid_reruns_only_its_merges(tiny_run, tmp_path):
+    work = copy_run(tiny_run, tmp_path)
+    config = yaml.safe_load(TINY.read_text())
+    config["merges"]["temporal"]["domains"] = {"Books": {"weights": [0.0, 0.25, 0.5, 1.0]}}
+    edited = tmp_path / "edited.yaml"
+    edited.write_text(yaml.safe_dump(config, sort_keys=False))
+    assert planned_jobs(work, "results/all", configfile=edited) == {"merge": 2, "all": 1}
+    proc = snakemake(work, "--dry-run", "results/all", configfile=edited)
+    planned = re.findall(r"wildcards: paradigm=\w+, spec=(\S+)", proc.stdout)
+    assert sorted(planned) == ["temporal-Books-phase1+phase2-linear-w0.25"] * 2
+
+
 def test_manifest_lists_every_output_with_checksums(tiny_run):
     manifest = json.loads((tiny_run / "results/all").read_text())
     listed = {a["path"]: a for a in manifest["artefacts"]}
@@ -135,9 +180,10 @@ def test_manifest_lists_every_output_with_checksums(tiny_run):
             "index",
             "samples",
             "checkpoints",
+            "merged",
         )
         for p in (tiny_run / "results" / sub).rglob("*")
-        if p.is_file()
+        if p.is_file() and p.name != ".snakemake_timestamp"
     }
     assert set(listed) == expected
     for path, entry in listed.items():
@@ -151,7 +197,7 @@ def test_second_dry_run_has_nothing_to_do(tiny_run):
 
 def test_rerun_is_byte_identical(tiny_run, tmp_path):
     snakemake(tmp_path, "--cores", "2", "results/all", configfile=TINY)
-    for sub in ("raw", "shards", "items", "stats", "samples", "index", "checkpoints"):
+    for sub in ("raw", "shards", "items", "stats", "samples", "index", "checkpoints", "merged"):
         for f in (tiny_run / "results" / sub).rglob("*"):
             if f.is_file() and f.name not in NONDETERMINISTIC:
                 twin = tmp_path / f.relative_to(tiny_run)
@@ -186,6 +232,7 @@ def test_changing_one_domains_learning_rate_reruns_only_its_cells(tiny_run, tmp_
     edited = tmp_path / "edited.yaml"
     edited.write_text(yaml.safe_dump(config, sort_keys=False))
     jobs = planned_jobs(work, "results/all", configfile=edited)
-    assert jobs == {"train": 2 * 3, "all": 1}
+    # Books' cells and the merges that read them: cross-domain (title 3, semid 6), temporal 2 x 3
+    assert jobs == {"train": 2 * 3, "merge": 3 + 6 + 2 * 3, "all": 1}
     proc = snakemake(work, "--dry-run", "results/all", configfile=edited)
     assert "domain=Video_Games" not in proc.stdout
