@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/bench_dryrun.py [--repeats 3]
 
-Creates empty placeholder files for the six domains in a temporary raw directory, points a copy of
-the config at it, and times `snakemake --dry-run results/all` (whole command, best of N).
+Creates empty placeholder files for the six domains in a temporary raw directory and a placeholder
+model directory, points a copy of the config at them, and times `snakemake --dry-run results/all` (whole command, best of N).
 """
 
 from __future__ import annotations
@@ -34,6 +34,9 @@ def main() -> None:
             (raw / f"{d}.csv.gz").touch()
             (raw / f"meta_{d}.jsonl.gz").touch()
         config["data"]["raw_dir"] = str(raw)
+        model = work / "Qwen3-0.6B"  # placeholder for the user's local model directory
+        model.mkdir()
+        config["base"]["path"] = str(model)
         cfg = work / "config.yaml"
         cfg.write_text(yaml.safe_dump(config, sort_keys=False))
         snakemake = Path(sys.executable).with_name("snakemake")

@@ -162,6 +162,7 @@ class MetaReport:
     """What was read from a metadata file, including the counted skips."""
 
     lines: int = 0
+    blank_lines: int = 0
     items: int = 0
     invalid_json: int = 0
     missing_asin: int = 0
@@ -192,6 +193,7 @@ def read_meta(
             for lineno, line in enumerate(f, start=1):
                 report.lines += 1
                 if not line.strip():
+                    report.blank_lines += 1
                     continue
                 try:
                     obj = json.loads(line)
@@ -218,7 +220,10 @@ def read_meta(
             f"{path}: truncated or corrupt gzip/UTF-8 data ({e}); download it again"
         ) from e
     report.items = len(items)
-    if report.lines and report.invalid_json == report.lines:
+    if (
+        report.lines > report.blank_lines
+        and report.invalid_json == report.lines - report.blank_lines
+    ):
         raise InputError(f"{path}: no line is valid JSON (first: {report.first_invalid[0]})")
     if report.invalid_json:
         log.warning(

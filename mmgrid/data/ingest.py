@@ -107,7 +107,9 @@ def ingest_domain(
     counts["meta_invalid_json_skipped"] = meta_report.invalid_json
     counts["meta_missing_asin_skipped"] = meta_report.missing_asin
     counts["items_without_title"] = len(wanted) - len(meta_items)
-    table = table.filter(pc.is_in(table.column("item_id"), pa.array(sorted(meta_items))))
+    table = table.filter(
+        pc.is_in(table.column("item_id"), pa.array(sorted(meta_items), pa.string()))
+    )
     counts["rows_with_title"] = table.num_rows
     if table.num_rows == 0 and counts["rows_in_window"] > 0:
         raise InputError(

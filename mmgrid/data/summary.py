@@ -81,3 +81,20 @@ def plot_interaction_ratio(
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=120, format="png", metadata={"Software": None})
     plt.close(fig)
+
+
+def write_summary(
+    stats_paths: Sequence[Path],
+    periods: Sequence[Period],
+    recency_days: int,
+    table_path: Path,
+    figure_path: Path,
+) -> None:
+    """Read the per-domain statistics; write the counts table (CSV) and the interaction-ratio figure."""
+    import json
+
+    from mmgrid.atomic import write_csv
+
+    stats = [json.loads(Path(p).read_text()) for p in stats_paths]
+    write_csv(domain_stats_table(stats, periods, recency_days), table_path)
+    plot_interaction_ratio(stats, periods, figure_path)

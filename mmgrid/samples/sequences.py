@@ -38,13 +38,15 @@ def load_sequences(shards: Sequence[str | os.PathLike[str]]) -> UserSequences:
     table = table.sort_by(
         [("user_id", "ascending"), ("timestamp", "ascending"), ("item_id", "ascending")]
     )
-    users = table.column("user_id").to_numpy(zero_copy_only=False).astype(object)
+    user_col = table.column("user_id").combine_chunks()
+    codes = user_col.dictionary_encode().indices.to_numpy()  # equal ids -> equal codes
     starts = (
-        np.flatnonzero(np.r_[True, users[1:] != users[:-1]]) if len(users) else np.array([], int)
+        np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.array([], int)
     )
+    users = user_col.take(pa.array(starts)).to_numpy(zero_copy_only=False).astype(object)
     return UserSequences(
-        users=users[starts],
-        offsets=np.r_[starts, len(users)].astype(np.int64),
+        users=users,
+        offsets=np.r_[starts, len(codes)].astype(np.int64),
         items=table.column("item_id").to_numpy(zero_copy_only=False).astype(object),
         timestamps=table.column("timestamp").to_numpy(),
     )

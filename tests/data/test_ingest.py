@@ -238,3 +238,19 @@ def test_period_without_interactions_is_an_error(tmp_path):
 def test_stats_file_is_json(tmp_path):
     run(tmp_path, base_rows(), META)
     assert json.loads((tmp_path / "stats.json").read_text())["domain"] == "D"
+
+
+def test_meta_with_only_invalid_and_blank_lines_is_an_error(tmp_path):
+    ratings = write_ratings(tmp_path / "D.csv.gz", base_rows())
+    meta = tmp_path / "meta_D.jsonl.gz"
+    with gzip.open(meta, "wt") as f:
+        f.write("garbage\n\n")
+    with pytest.raises(InputError, match="no line is valid JSON"):
+        ingest_domain("D", ratings, meta, settings(), **outputs(tmp_path))
+
+
+def test_metadata_of_another_domain_is_named(tmp_path):
+    ratings = write_ratings(tmp_path / "D.csv.gz", base_rows())
+    meta = write_meta(tmp_path / "meta_D.jsonl.gz", {"zz": ("Other", [])})
+    with pytest.raises(InputError, match=r"meta_D\.jsonl\.gz: none of the 2 items .* same domain"):
+        ingest_domain("D", ratings, meta, settings(), **outputs(tmp_path))
