@@ -1,0 +1,184 @@
+"""Benchmark trie-constrained beam search (semid evaluation): batched vs one query at a time.
+
+Usage: python bench/bench_eval.py [--threads 2] [--queries 64] [--items 1000] [--history 5]
+Prints a markdown table; numbers are recorded in bench/EVAL.md.
+
+A random tiny Qwen3 (hidden 64, 2 layers, the sizes of the default config's model family) with
+a byte-level BPE tokenizer and 3 x 32 semantic-ID tokens decodes ``--queries`` test prompts
+(``--history`` semantic IDs each) with beam width 20 over a catalogue of ``--items`` random
+semantic IDs. Every setting runs in the same process after one warm-up; the best of
+``--repeats`` runs is reported. The last row is the same batched search through plain
+``generate`` (no shared prompt cache: the prompt is re-run once per beam), for reference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+
+import numpy as np
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+
+LEVELS, CODEBOOK = 3, 32
+WORDS = [
+    "wireless",
+    "stainless",
+    "organic",
+    "portable",
+    "compact",
+    "ergonomic",
+    "speaker",
+    "bottle",
+    "skillet",
+    "lamp",
+    "keyboard",
+    "novel",
+    "puzzle",
+    "tent",
+    "backpack",
+    "black",
+    "large",
+    "edition",
+    "pack",
+    "set",
+    "travel",
+    "kids",
+]
+
+
+def build(items: int, history: int, queries: int, seed: int):
+    """Tokenizer, model, trie and prompts for the benchmark (all seeded)."""
+    import torch
+    from transformers import Qwen3Config, Qwen3ForCausalLM
+
+    from mmgrid.evaluate.generate import answer_prompt_ids, sid_token_ids
+    from mmgrid.evaluate.trie import SidTrie
+    from mmgrid.items.tokens import format_sid, semantic_id_tokens
+    from mmgrid.models.tokenizer import train_tokenizer
+    from mmgrid.models.vocab import add_semantic_id_tokens
+    from mmgrid.samples.prompts import prompt_vocabulary, sid_task
+
+    rng = np.random.default_rng(seed)
+    texts = [" ".join(rng.choice(WORDS, 8)) for _ in range(500)] + prompt_vocabulary() * 4
+    tokenizer = train_tokenizer(texts, vocab_size=1000)
+    config = Qwen3Config(
+        vocab_size=len(tokenizer),
+        hidden_size=64,
+        intermediate_size=256,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        head_dim=16,
+        tie_word_embeddings=True,
+        max_position_embeddings=2048,
+    )
+    torch.manual_seed(seed)
+    model = Qwen3ForCausalLM(config).float().eval()
+    add_semantic_id_tokens(model, tokenizer, semantic_id_tokens(LEVELS, CODEBOOK), seed=seed)
+    codes = np.unique(rng.integers(0, CODEBOOK, size=(2 * items, LEVELS)), axis=0)
+    codes = codes[rng.choice(len(codes), items, replace=False)]
+    trie = SidTrie.from_codes(
+        codes, sid_token_ids(tokenizer, LEVELS, CODEBOOK), tokenizer.eos_token_id
+    )
+    sids = [format_sid(c) for c in codes]
+    prompts = [
+        answer_prompt_ids(
+            tokenizer, sid_task([sids[j] for j in rng.choice(items, history)], None), "semid"
+        )
+        for _ in range(queries)
+    ]
+    return model, tokenizer, trie, prompts
+
+
+def plain_generate(model, tokenizer, prompts, trie, beams: int, batch_size: int) -> None:
+    """Reference: the same constrained beam search through ``generate`` without a shared cache."""
+    from mmgrid.evaluate.generate import left_pad
+
+    for i in range(0, len(prompts), batch_size):
+        ids, mask = left_pad(prompts[i : i + batch_size], tokenizer.pad_token_id, model.device)
+        start = ids.shape[1]
+        model.generate(
+            input_ids=ids,
+            attention_mask=mask,
+            max_new_tokens=LEVELS + 1,
+            num_beams=beams,
+            num_return_sequences=beams,
+            do_sample=False,
+            prefix_allowed_tokens_fn=lambda _b, seq, start=start: trie.allowed(
+                seq[start:].tolist()
+            ),
+            eos_token_id=trie.eos_id,
+            pad_token_id=tokenizer.pad_token_id,
+        )
+
+
+def best_of(repeats: int, fn) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--queries", type=int, default=64)
+    parser.add_argument("--items", type=int, default=1000)
+    parser.add_argument("--history", type=int, default=5)
+    parser.add_argument("--beams", type=int, default=20)
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 8, 32])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    import torch
+
+    from mmgrid.evaluate.generate import semid_beam_search
+
+    torch.set_num_threads(args.threads)
+    model, tokenizer, trie, prompts = build(args.items, args.history, args.queries, args.seed)
+    lengths = [len(p) for p in prompts]
+    print(
+        f"{platform.machine()} {os.cpu_count()} cpus, torch {torch.__version__}, "
+        f"{args.threads} threads; {args.queries} queries, prompt {min(lengths)}-{max(lengths)} "
+        f"tokens, {len(trie)} items, beams {args.beams}\n"
+    )
+    semid_beam_search(model, tokenizer, prompts[:2], trie, beams=args.beams, batch_size=2)
+    reference = None
+    rows = []
+    for batch_size in args.batch_sizes:
+        results: list = []
+
+        def run(batch_size: int = batch_size, results: list = results) -> None:
+            results[:] = semid_beam_search(
+                model, tokenizer, prompts, trie, beams=args.beams, batch_size=batch_size
+            )
+
+        seconds = best_of(args.repeats, run)
+        reference = results if reference is None else reference
+        same = "yes" if results == reference else "no"
+        rows.append((f"semid_beam_search, batch {batch_size}", seconds, same))
+    batch_size = max(args.batch_sizes)
+    seconds = best_of(
+        args.repeats,
+        lambda: plain_generate(model, tokenizer, prompts, trie, args.beams, batch_size),
+    )
+    rows.append((f"plain generate (prompt per beam), batch {batch_size}", seconds, ""))
+    base = rows[0][1]
+    print(
+        "| setting | seconds (best) | queries/s | speed-up vs batch 1 | same ranking as batch 1 |"
+    )
+    print("| --- | --- | --- | --- | --- |")
+    for name, seconds, same in rows:
+        print(
+            f"| {name} | {seconds:.3f} | {args.queries / seconds:.1f} | {base / seconds:.2f}x | {same} |"
+        )
+
+
+if __name__ == "__main__":
+    main()

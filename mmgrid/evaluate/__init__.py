@@ -1,0 +1,22 @@
+"""Evaluation: decode test prompts, ground generations to items, rank and score.
+
+Importing the package is cheap; torch and transformers load when a model is evaluated.
+"""
+
+from mmgrid.evaluate.evaluate import evaluate_model, read_test_samples
+from mmgrid.evaluate.metrics import metrics_from_ranks, rank_by_key, rank_in_list, rank_table
+from mmgrid.evaluate.settings import EvalSettings, PopularitySettings, settings_from_config
+from mmgrid.evaluate.trie import SidTrie
+
+__all__ = [
+    "EvalSettings",
+    "PopularitySettings",
+    "SidTrie",
+    "evaluate_model",
+    "metrics_from_ranks",
+    "rank_by_key",
+    "rank_in_list",
+    "rank_table",
+    "read_test_samples",
+    "settings_from_config",
+]

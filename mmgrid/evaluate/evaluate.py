@@ -1,0 +1,269 @@
+"""Evaluate one model on one domain's test prompts: decode, ground, rank, score, write.
+
+Outputs (written together, atomically) in ``out_dir``:
+
+- ``{domain}.json``: Recall/NDCG/MRR at every K (fractions), the number of users and of
+  users whose target was not ranked, and provenance (model, inputs, settings, seed, encoder).
+  It holds no timings, so the same inputs give a byte-identical file.
+- ``{domain}.ranks.parquet``: one row per test user in samples-file order: user_id, item_id
+  (the target), timestamp, rank (1-based; null when the target was not ranked).
+
+semid ranks are positions in the trie-constrained beam list (no history exclusion, as in the
+study); title ranks are positions in the full grounded ranking (history excluded, optional
+popularity rescale, see :mod:`.grounding`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from mmgrid.atomic import atomic_paths, dumps_json
+from mmgrid.errors import InputError
+from mmgrid.evaluate.grounding import min_distances, popularity_coefficients, ranking_keys
+from mmgrid.evaluate.metrics import metrics_from_ranks, rank_by_key, rank_in_list, rank_table
+from mmgrid.evaluate.settings import EvalSettings
+from mmgrid.grid import ms_to_date
+from mmgrid.items.index import REPORT, ItemIndex, load_index
+from mmgrid.items.settings import DEFAULT_ENCODER
+from mmgrid.items.text import item_text
+
+PARADIGMS = ("title", "semid")
+SAMPLE_COLUMNS = ("task", "user_id", "item_id", "timestamp", "history", "messages")
+RECOMMEND_TASK = "recommend"
+
+
+def read_test_samples(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """The ``recommend`` rows of a test samples file, in file order."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: test samples file not found; build the samples stage first")
+    missing = [c for c in SAMPLE_COLUMNS if c not in pq.read_schema(path).names]
+    if missing:
+        raise InputError(
+            f"{path}: missing column(s) {', '.join(missing)}; a samples file needs "
+            f"{', '.join(SAMPLE_COLUMNS)}"
+        )
+    frame = pd.read_parquet(path, columns=list(SAMPLE_COLUMNS))
+    return frame[frame["task"] == RECOMMEND_TASK].reset_index(drop=True)
+
+
+def read_interactions(
+    paths: Sequence[str | os.PathLike[str]], row_of: dict[str, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(item row, timestamp ms) of every interaction in ``paths`` with a catalogue item."""
+    rows: list[np.ndarray] = []
+    stamps: list[np.ndarray] = []
+    for path in paths:
+        table = pq.read_table(path, columns=["item_id", "timestamp"]).to_pandas()
+        item_rows = table["item_id"].map(row_of)
+        known = item_rows.notna().to_numpy()
+        rows.append(item_rows.to_numpy()[known].astype(np.int64))
+        stamps.append(table["timestamp"].to_numpy(dtype=np.int64)[known])
+    if not rows:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate(rows), np.concatenate(stamps)
+
+
+def index_encoder_name(index_dir: str | os.PathLike[str]) -> str | None:
+    """The encoder name recorded in the index report, if any."""
+    report = Path(index_dir) / REPORT
+    return json.loads(report.read_text()).get("encoder") if report.is_file() else None
+
+
+def evaluate_model(
+    model_dir: str | os.PathLike[str],
+    paradigm: str,
+    domain: str,
+    test_samples_path: str | os.PathLike[str],
+    index_dir: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    settings: EvalSettings,
+    seed: int,
+    *,
+    interactions: Sequence[str | os.PathLike[str]] = (),
+    reference_ms: int | None = None,
+    encoder: Any = None,
+    encoder_source: str = DEFAULT_ENCODER,
+    progress: bool = False,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Evaluate ``model_dir`` on ``domain`` and write the metrics and rank files (see module).
+
+    ``interactions`` (period shards with item_id, timestamp) and ``reference_ms`` (default
+    reference date, e.g. the test window's start) feed the title-mode popularity rescale.
+    ``encoder`` is a loaded :class:`~mmgrid.items.TextEncoder`, else ``encoder_source`` is
+    loaded on the CPU; it must be the encoder the index was built with. Returns the metrics
+    document plus ``timings_s``.
+    """
+    if paradigm not in PARADIGMS:
+        raise InputError(
+            f"cannot evaluate paradigm {paradigm!r}; use one of {', '.join(PARADIGMS)}"
+        )
+    from mmgrid.evaluate.generate import answer_prompt_ids
+    from mmgrid.models.loading import load_causal_lm
+
+    started = time.perf_counter()
+    samples = read_test_samples(test_samples_path)
+    index = load_index(index_dir)
+    row_of = {item: row for row, item in enumerate(index.item_ids)}
+    unknown = sorted(set(samples["item_id"]) - set(row_of))
+    if unknown:
+        raise InputError(
+            f"{test_samples_path}: target item {unknown[0]} is not in the item index {index_dir}; "
+            "build the samples and the index from the same domain data"
+        )
+    targets = [row_of[item] for item in samples["item_id"]]
+    model, tokenizer = load_causal_lm(model_dir, settings.device)
+    prompts = [answer_prompt_ids(tokenizer, json.loads(m), paradigm) for m in samples["messages"]]
+    log(
+        f"evaluating {model_dir} ({paradigm}) on {domain}: {len(prompts)} users, {len(index.item_ids)} items"
+    )
+    loaded = time.perf_counter()
+    extra: dict[str, Any] = {}
+    if paradigm == "semid":
+        ranks = _semid_ranks(model, tokenizer, prompts, targets, index, settings, progress)
+    else:
+        reference = settings.reference_ms(reference_ms)
+        ranks, extra = _title_ranks(
+            model,
+            tokenizer,
+            prompts,
+            targets,
+            [[row_of[i] for i in h if i in row_of] for h in samples["history"]],
+            index,
+            settings,
+            seed,
+            interactions=interactions,
+            reference_ms=reference,
+            encoder=_checked_encoder(encoder, encoder_source, index_dir),
+            progress=progress,
+        )
+    decoded = time.perf_counter()
+    document = {
+        "domain": domain,
+        "paradigm": paradigm,
+        "model": str(model_dir),
+        "test_samples": str(test_samples_path),
+        "index": str(index_dir),
+        "seed": seed,
+        "settings": dataclasses.asdict(settings),
+        "n_users": len(ranks),
+        "n_unranked": sum(r is None for r in ranks),
+        "metrics": metrics_from_ranks(ranks, settings.k),
+        **extra,
+    }
+    table = rank_table(samples["user_id"], samples["item_id"], samples["timestamp"], ranks)
+    out = Path(out_dir)
+    with atomic_paths([out / f"{domain}.json", out / f"{domain}.ranks.parquet"]) as (js, pqt):
+        js.write_text(dumps_json(document))
+        pq.write_table(table, pqt, compression="zstd")
+    timings = {"load": loaded - started, "decode_and_rank": decoded - loaded}
+    log(
+        f"wrote {out / domain}.json and .ranks.parquet; "
+        + ", ".join(f"{k} {v:.1f}s" for k, v in timings.items())
+    )
+    return {**document, "timings_s": {k: round(v, 3) for k, v in timings.items()}}
+
+
+def _semid_ranks(model, tokenizer, prompts, targets, index: ItemIndex, settings, progress):
+    from mmgrid.evaluate.generate import semid_beam_search, sid_token_ids
+    from mmgrid.evaluate.trie import SidTrie
+
+    token_ids = sid_token_ids(tokenizer, index.levels, index.codebook_size)
+    trie = SidTrie.from_codes(index.codes, token_ids, tokenizer.eos_token_id)
+    ranked = semid_beam_search(
+        model,
+        tokenizer,
+        prompts,
+        trie,
+        beams=settings.beams,
+        batch_size=settings.batch_size,
+        progress=progress,
+    )
+    return [rank_in_list(rows, target) for rows, target in zip(ranked, targets, strict=True)]
+
+
+def _title_ranks(
+    model,
+    tokenizer,
+    prompts,
+    targets,
+    histories: list[list[int]],
+    index: ItemIndex,
+    settings: EvalSettings,
+    seed: int,
+    *,
+    interactions,
+    reference_ms: int | None,
+    encoder,
+    progress: bool,
+) -> tuple[list[int | None], dict[str, Any]]:
+    from mmgrid.evaluate.generate import generate_titles
+
+    coeff = None
+    extra: dict[str, Any] = {"encoder": encoder.name}
+    if settings.popularity.enabled:
+        if reference_ms is None or not interactions:
+            raise InputError(
+                "config key 'evaluate.popularity.enabled' is true, which needs the domain's "
+                "interaction shards and a reference date (evaluate.popularity.reference_date "
+                "or the test window's start); set it to false to rank without popularity"
+            )
+        rows, stamps = read_interactions(interactions, {i: r for r, i in enumerate(index.item_ids)})
+        coeff = popularity_coefficients(
+            rows,
+            stamps,
+            len(index.item_ids),
+            reference_ms=reference_ms,
+            half_life_days=settings.popularity.half_life_days,
+            gamma=settings.popularity.gamma,
+        )
+        extra["popularity_reference_date"] = ms_to_date(reference_ms)
+        extra["n_unrankable_items"] = int(np.count_nonzero(coeff == 0))
+    titles = generate_titles(
+        model,
+        tokenizer,
+        prompts,
+        mode=settings.title_mode,
+        samples=settings.samples,
+        temperature=settings.temperature,
+        max_new_tokens=settings.max_new_tokens,
+        batch_size=settings.batch_size,
+        seed=seed,
+        progress=progress,
+    )
+    flat = [item_text(t) for user in titles for t in user]
+    vectors = encoder.encode(flat, settings.encoder_batch_size)
+    bounds = np.cumsum([0, *map(len, titles)])
+    ranks: list[int | None] = []
+    for user, (target, history) in enumerate(zip(targets, histories, strict=True)):
+        generated = vectors[bounds[user] : bounds[user + 1]]
+        keys = ranking_keys(min_distances(generated, index.embeddings), history, coeff)
+        ranks.append(rank_by_key(keys, target))
+    return ranks, extra
+
+
+def _checked_encoder(encoder, source: str, index_dir):
+    """The given or loaded text encoder, checked against the one that built the index."""
+    if encoder is None:
+        from mmgrid.items.encoder import TextEncoder
+
+        encoder = TextEncoder(source, device="cpu")
+    built_with = index_encoder_name(index_dir)
+    if built_with is not None and built_with != encoder.name:
+        raise InputError(
+            f"{index_dir}: the item index was built with encoder {built_with!r} but generated "
+            f"titles would be embedded with {encoder.name!r}; set index.encoder to the index's "
+            "encoder or rebuild the index"
+        )
+    return encoder

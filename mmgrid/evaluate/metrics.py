@@ -1,0 +1,86 @@
+"""Ranking metrics at cut-offs K from 1-based ranks of the single target item per user.
+
+With one relevant item per user:
+
+- Recall@K (= Hit@K): 1 if rank <= K else 0
+- NDCG@K: 1 / log2(rank + 1) if rank <= K else 0 (binary gain, ideal DCG 1)
+- MRR@K: 1 / rank if rank <= K else 0
+
+each averaged over users and reported as a fraction (the study prints them x100). A user
+whose target was not ranked (``None``: not among the beams, or unrankable) counts as a miss.
+
+Ranks from scores (:func:`rank_by_key`) break ties deterministically: among equal keys the item
+with the lower catalogue row ranks first, so a tied target gets the rank of a stable sort.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+METRICS = ("recall", "ndcg", "mrr")
+
+
+def metric_name(metric: str, k: int) -> str:
+    """The key of a metric in the metrics file, e.g. ``recall@10``."""
+    return f"{metric}@{k}"
+
+
+def metrics_from_ranks(ranks: Sequence[int | None], ks: Sequence[int]) -> dict[str, float]:
+    """Recall, NDCG and MRR at every K, averaged over ``ranks`` (one entry per user).
+
+    An empty ``ranks`` gives zeros, so that a domain without test users still has a metrics file.
+    """
+    for rank in ranks:
+        if rank is not None and rank < 1:
+            raise ValueError(f"ranks are 1-based, got {rank}")
+    n = len(ranks)
+    out: dict[str, float] = {}
+    for k in ks:
+        hits = [r for r in ranks if r is not None and r <= k]
+        out[metric_name("recall", k)] = len(hits) / n if n else 0.0
+        out[metric_name("ndcg", k)] = sum(1.0 / math.log2(r + 1) for r in hits) / n if n else 0.0
+        out[metric_name("mrr", k)] = sum(1.0 / r for r in hits) / n if n else 0.0
+    return out
+
+
+def rank_by_key(keys: np.ndarray, target: int) -> int | None:
+    """1-based rank of row ``target`` when rows are sorted by ``keys`` ascending.
+
+    Ties go to the lower row. A non-finite key (``inf``: excluded or unrankable) has no rank.
+    """
+    key = keys[target]
+    if not np.isfinite(key):
+        return None
+    better = np.count_nonzero(keys < key)
+    tied_before = np.count_nonzero(keys[:target] == key)
+    return int(better + tied_before + 1)
+
+
+def rank_in_list(ranked_rows: Sequence[int], target: int) -> int | None:
+    """1-based position of ``target`` in a ranked list of item rows, ``None`` if absent."""
+    for position, row in enumerate(ranked_rows, start=1):
+        if row == target:
+            return position
+    return None
+
+
+def rank_table(
+    user_ids: Sequence[str],
+    item_ids: Sequence[str],
+    timestamps: Sequence[int],
+    ranks: Sequence[int | None],
+):
+    """The per-user rank table: user_id, item_id (the target), timestamp, rank (null = miss)."""
+    import pyarrow as pa
+
+    return pa.table(
+        {
+            "user_id": pa.array(list(user_ids), pa.string()),
+            "item_id": pa.array(list(item_ids), pa.string()),
+            "timestamp": pa.array(list(timestamps), pa.int64()),
+            "rank": pa.array(list(ranks), pa.int64()),
+        }
+    )
