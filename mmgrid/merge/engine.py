@@ -9,6 +9,7 @@ Results are bit-identical for every chunk size and thread count.
 from __future__ import annotations
 
 import shutil
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -22,13 +23,14 @@ import numpy as np
 from mmgrid.atomic import atomic_dir, write_json
 from mmgrid.merge import dare as dare_rng
 from mmgrid.merge import lora
+from mmgrid.merge import select as selection
 from mmgrid.merge.allocator import keep_heap_for_chunks
 from mmgrid.merge.dtypes import from_fp32, to_fp32
 from mmgrid.merge.methods import extrapolate, linear, task_arithmetic, ties
 from mmgrid.merge.plan import MergePlan, TensorJob, build_plan
 from mmgrid.merge.provenance import provenance
 from mmgrid.merge.safetensors_io import FileReader, OutTensor, SafetensorsWriter
-from mmgrid.merge.select import RadixSelect
+from mmgrid.merge.select import BracketSelect, RadixSelect, abs_bits
 from mmgrid.merge.spec import MergeSpec, parse_spec
 
 DEFAULT_CHUNK_ELEMS = 1 << 18
@@ -157,6 +159,7 @@ class _Engine:
         self.log = log
         self.weights = plan.spec.weights
         self.writer: SafetensorsWriter | None = None
+        self._last_reference = threading.local()
 
     # -- operands -------------------------------------------------------------------------
     def _fp32(self, info, job: TensorJob, r0: int, r1: int) -> np.ndarray:
@@ -170,10 +173,18 @@ class _Engine:
         return np.concatenate([head, tail])
 
     def target(self, job: TensorJob, r0: int, r1: int) -> np.ndarray:
+        """θ_target rows (never modified by callers); reuses the reference rows this thread
+        just read when the target is the reference."""
+        memo = getattr(self._last_reference, "rows", None)
+        if job.target == job.reference and memo is not None and memo[0] == (job.name, r0, r1):
+            return memo[1]
         return self._fp32(job.target, job, r0, r1)
 
     def reference(self, job: TensorJob, r0: int, r1: int) -> np.ndarray:
-        return self._fp32(job.reference, job, r0, r1)
+        """θ_reference rows (never modified by callers), remembered for :meth:`target`."""
+        rows = self._fp32(job.reference, job, r0, r1)
+        self._last_reference.rows = ((job.name, r0, r1), rows)
+        return rows
 
     def value(self, job: TensorJob, i: int, r0: int, r1: int) -> np.ndarray:
         item = job.inputs[i]
@@ -271,7 +282,9 @@ class _Engine:
 
 
 class _TiesRunner:
-    """TIES over scopes (all tensors, or each tensor): 2 histogram passes, then the merge."""
+    """TIES over scopes (all tensors, or each tensor): per scope, a 1/16 sample and one pass
+    find the thresholds (2 more radix passes if one falls outside its sampled bracket), then
+    the merge pass."""
 
     def __init__(self, engine: _Engine, opts: ties.TiesOptions):
         self.e = engine
@@ -282,7 +295,10 @@ class _TiesRunner:
         groups = [jobs] if self.opts.scope == "global" else [[j] for j in jobs]
         for n, group in enumerate(groups):
             if self.opts.scope == "global" or n == 0:
-                self.e.log(f"TIES scope {self.opts.scope}: {len(groups)} scope(s), 3 passes each")
+                self.e.log(
+                    f"TIES scope {self.opts.scope}: {len(groups)} scope(s), "
+                    "a threshold pass and a merge pass each"
+                )
             self._group(group)
 
     def _scaled(self, job: TensorJob, r0: int, r1: int) -> list[np.ndarray]:
@@ -295,21 +311,12 @@ class _TiesRunner:
         select = RadixSelect(k, rank, d)
         if select.needs_passes:
             chunks = list(self.e.chunks(group))
-
-            def high(chunk: Chunk):
-                return [RadixSelect.high_hist(x) for x in self._scaled(*chunk)]
-
-            for hists in ordered_map(high, chunks, self.e.threads):
-                select.add_high(hists)
-            select.finish_high()
-
-            def low(chunk: Chunk):
-                xs = self._scaled(*chunk)
-                return [RadixSelect.low_hist(x, h) for x, h in zip(xs, select.buckets, strict=True)]
-
-            for hists in ordered_map(low, chunks, self.e.threads):
-                select.add_low(hists)
-            select.finish_low()
+            found = self._bracket_select(chunks, k, rank, d)
+            if found is None:
+                self.e.log("TIES threshold outside the sampled bracket: exact radix select")
+                self._radix_select(chunks, select)
+            else:
+                select.resolve(found)
         thresholds = select.thresholds()
         if self.opts.select == "exact_k":
             n_keep = ties.keep_count(d, self.opts)
@@ -317,6 +324,61 @@ class _TiesRunner:
         else:
             budgets = None
         self._merge(group, thresholds, budgets)
+
+    def _bracket_select(self, chunks: list[Chunk], k: int, rank: int, d: int):
+        """One pass: count each input's |dᵢ| below a sampled bracket, histogram those inside."""
+        if d <= selection.SMALL_SCOPE:
+            brackets = [(0, selection.ALL_BITS)] * k
+        else:
+            brackets = self._sample_brackets(chunks, k, rank, d)
+        bracket = BracketSelect(rank, d, brackets)
+
+        def stats(chunk: Chunk):
+            xs = self._scaled(*chunk)
+            return [
+                BracketSelect.chunk_stats(abs_bits(x), lo, width)
+                for x, (lo, width) in zip(xs, brackets, strict=True)
+            ]
+
+        for found in ordered_map(stats, chunks, self.e.threads):
+            bracket.add(found)
+        return bracket.result()
+
+    def _sample_brackets(self, chunks: list[Chunk], k: int, rank: int, d: int):
+        """Brackets from the first 1/``SAMPLE_ROWS`` of the rows of every chunk (evenly thinned
+        to ``SAMPLE_BUDGET`` values per input)."""
+        heads = [
+            (job, r0, r0 + max(1, (r1 - r0) // selection.SAMPLE_ROWS)) for job, r0, r1 in chunks
+        ]
+        n = sum((r1 - r0) * job.row_len for job, r0, r1 in heads)
+        step = max(1, -(-n // selection.SAMPLE_BUDGET))
+
+        def sample(chunk: Chunk):
+            return [abs_bits(x)[::step].copy() for x in self._scaled(*chunk)]
+
+        parts: list[list[np.ndarray]] = [[] for _ in range(k)]
+        for xs in ordered_map(sample, heads, self.e.threads):
+            for i, x in enumerate(xs):
+                parts[i].append(x)
+        return [selection.bracket_from_sample(np.concatenate(p), rank, d) for p in parts]
+
+    def _radix_select(self, chunks: list[Chunk], select: RadixSelect) -> None:
+        """The exact fallback: histograms of the high, then the low 16 bits (2 passes)."""
+
+        def high(chunk: Chunk):
+            return [RadixSelect.high_hist(x) for x in self._scaled(*chunk)]
+
+        for hists in ordered_map(high, chunks, self.e.threads):
+            select.add_high(hists)
+        select.finish_high()
+
+        def low(chunk: Chunk):
+            xs = self._scaled(*chunk)
+            return [RadixSelect.low_hist(x, h) for x, h in zip(xs, select.buckets, strict=True)]
+
+        for hists in ordered_map(low, chunks, self.e.threads):
+            select.add_low(hists)
+        select.finish_low()
 
     def _merge(self, group, thresholds, budgets) -> None:
         zero = 1 if self.opts.zero_sign == "positive" else None
@@ -356,22 +418,14 @@ class _TiesRunner:
                 any_keep = keep if any_keep is None else np.logical_or(any_keep, keep, out=any_keep)
             total = ties.elect_sum(trimmed, e.weights, opts)
             positive = ties.elected_direction(total, zero is None or zero > 0)
-            pos, neg = ties.signed_merges(trimmed, e.weights, opts)
             target = e.target(job, r0, r1)
-            merged = ties.finish(target, ties.where_bits(positive, pos, neg), opts)
+            merged = ties.finish(
+                target, ties.elected_merge(trimmed, e.weights, opts, positive), opts
+            )
             patch = None
-            if zero is None:
-                # zero sums with kept entries (a superset of true cancellations: patching a
-                # position whose kept entries are all 0 rewrites the same value)
-                cancel = total == 0
-                cancel &= any_keep
-                if job.copy_rows is not None:
-                    s, end, _ = job.copy_rows
-                    cancel[max(0, s - r0) : max(0, end - r0)] = False
-                if cancel.any():
-                    idx = np.flatnonzero(cancel)
-                    alt = ties.finish(target.reshape(-1)[idx], neg.reshape(-1)[idx], opts)
-                    patch = (job.name, idx + r0 * job.row_len, from_fp32(alt, job.out_dtype))
+            if zero is None:  # zero sums with a kept entry, patched once the majority is known
+                cancel = np.logical_and(total == 0, any_keep, out=any_keep)
+                patch = self._zero_sum_patch(job, r0, r1, cancel, trimmed, target)
             e.writer.write_rows(job.name, r0, e.finish(job, r0, r1, merged))
             return ties.sign_balance(total), patch
 
@@ -387,3 +441,20 @@ class _TiesRunner:
                 else:
                     pending.append(patch)
         return balance, pending, overflow
+
+    def _zero_sum_patch(self, job: TensorJob, r0: int, r1: int, cancel, trimmed, target):
+        """The −1 alternative, rounded, at the chunk's ``cancel`` positions (None if none).
+
+        ``cancel`` marks zero sums with a kept entry: a superset of true cancellations, since
+        patching a position whose kept entries are all 0 rewrites the same value.
+        """
+        if job.copy_rows is not None:
+            s, end, _ = job.copy_rows
+            cancel[max(0, s - r0) : max(0, end - r0)] = False
+        if not cancel.any():
+            return None
+        idx = np.flatnonzero(cancel)
+        picked = [t.reshape(-1)[idx] for t in trimmed]
+        _, neg = ties.signed_merges(picked, self.e.weights, self.opts)
+        alt = ties.finish(target.reshape(-1)[idx], neg, self.opts)
+        return job.name, idx + r0 * job.row_len, from_fp32(alt, job.out_dtype)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mmgrid.errors import InputError
+from mmgrid.merge import select
 from mmgrid.merge.checkpoint import (
     DenseCheckpoint,
     LoraAdapter,
@@ -24,7 +25,13 @@ from mmgrid.merge.methods.dare import DareOptions
 from mmgrid.merge.safetensors_io import TensorInfo
 from mmgrid.merge.spec import MergeSpec
 
-HIST_BYTES = 2 * 65536 * 8  # two radix histograms per input
+#: TIES threshold search, per input: radix histograms, the sample, and bracket counters plus
+#: buffered members (or, for a small scope, all of its values)
+HIST_BYTES = (
+    2 * select.BUCKETS * 8
+    + select.SAMPLE_BUDGET * 4
+    + max(select.MAX_BRACKET * 8 + select.FLUSH_AT * 4, select.SMALL_SCOPE * 4)
+)
 
 
 @dataclass(frozen=True)
@@ -247,6 +254,11 @@ def build_plan(spec: MergeSpec) -> MergePlan:
     if spec.output.format == "full":
         _check_config_vocab(copy_from, target, jobs)
     tie = _ties_options(spec)
+    if tie:
+        notes.append(
+            "TIES: 2 passes plus a 1/16 sample; 2 more (exact radix select) if a threshold "
+            "falls outside its sampled bracket"
+        )
     plan = MergePlan(
         spec=spec,
         target=target,
@@ -257,7 +269,7 @@ def build_plan(spec: MergeSpec) -> MergePlan:
         ties=tie,
         dare=spec.options if spec.method == "dare" else None,
         copy_from=copy_from,
-        passes=3 if tie else 1,
+        passes=2 if tie else 1,
         notes=notes,
     )
     if spec.output.format == "lora":

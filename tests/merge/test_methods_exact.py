@@ -16,7 +16,7 @@ from merge_naive import (
     ties,
 )
 
-from mmgrid.merge import merge
+from mmgrid.merge import merge, select
 
 WEIGHTS = [0.3, 0.5, 0.2]
 
@@ -136,6 +136,11 @@ TIES_MODES = [
 )
 def test_ties(tmp_path, models, options):
     got = run(tmp_path, models, "ties", options, target="target")
+    assert_same(got, bf16(naive_ties(models, options)))
+
+
+def naive_ties(models, options):
+    """The naive reference for TIES ``options`` (presets expanded), onto the target."""
     kw = dict(options)
     if kw.pop("preset", None) == "mergekit":
         kw.update(
@@ -148,8 +153,39 @@ def test_ties(tmp_path, models, options):
         )
     if "density" not in kw and "mask_rate" not in kw:
         kw["mask_rate"] = 0.8
-    want = ties(models["target"], taus(models), WEIGHTS, **kw)
-    assert_same(got, bf16(want))
+    return ties(models["target"], taus(models), WEIGHTS, **kw)
+
+
+# How the TIES thresholds are found: the test models are small enough that every |d| is kept
+# (select.SMALL_SCOPE); these force the sampled bracket (sampling every row, so that it holds
+# the threshold), and a bracket that always misses so that the exact radix select takes over.
+# Every path gives the same bits.
+THRESHOLD_PATHS = {
+    "sampled_bracket": {"SMALL_SCOPE": 0, "SAMPLE_ROWS": 1},  # sample all rows: a sure hit
+    "radix_fallback": {"SMALL_SCOPE": 0, "bracket_from_sample": lambda *a: (2**32 - 1, 1)},
+}
+
+
+@pytest.mark.parametrize("path", list(THRESHOLD_PATHS))
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"density": 0.3},
+        {"select": "exact_k", "density": 0.25},
+        {"select": "exact_k", "scope": "per_tensor", "mask_rate": 0.7},
+        {"preset": "mergekit", "density": 0.4},
+    ],
+    ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()) or "study",
+)
+def test_ties_threshold_paths(tmp_path, models, monkeypatch, path, options):
+    for name, value in THRESHOLD_PATHS[path].items():
+        monkeypatch.setattr(select, name, value)
+    logs: list[str] = []
+    got = run(tmp_path, models, "ties", options, target="target", log=logs.append)
+    assert_same(got, bf16(naive_ties(models, options)))
+    fell_back = any("threshold outside the sampled bracket" in line for line in logs)
+    assert fell_back == (path == "radix_fallback")
 
 
 def test_ties_majority_negative_patches(tmp_path, models):

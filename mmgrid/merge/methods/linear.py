@@ -20,8 +20,14 @@ def parse(f: Fields) -> LinearOptions:
 
 
 def weighted_sum(arrays: Sequence[np.ndarray], weights: Sequence[float]) -> np.ndarray:
-    """Σ float32(wᵢ)·xᵢ accumulated left to right in float32 (each product rounded once)."""
-    acc = arrays[0] * np.float32(weights[0])
+    """Σ float32(wᵢ)·xᵢ accumulated left to right in float32 (each product rounded once).
+
+    ``arrays[0]`` may be reused as the accumulator (callers pass temporaries). x·1 is exact,
+    so weights of 1 skip their multiply; the first product is kept when it is the only term,
+    so that a lone signalling NaN is still quieted exactly as x·1 would.
+    """
+    reuse = weights[0] == 1.0 and len(arrays) > 1
+    acc = arrays[0] if reuse else arrays[0] * np.float32(weights[0])
     tmp = np.empty_like(acc)
     for x, w in zip(arrays[1:], weights[1:], strict=True):
         if w == 1.0:  # x·1 is exact: skip the multiply

@@ -150,8 +150,8 @@ def trim_exact(x: np.ndarray, threshold: np.float32, eq_budget: int):
 def elect_sum(trimmed: Sequence[np.ndarray], weights: Sequence[float], opts: TiesOptions):
     """Σ tᵢ (``mass``) or Σ wᵢtᵢ (``weighted_mass``), left to right in float32."""
     if opts.elect == "mass":
-        acc = trimmed[0].copy()
-        for t in trimmed[1:]:
+        acc = trimmed[0] + trimmed[1] if len(trimmed) > 1 else trimmed[0].copy()
+        for t in trimmed[2:]:
             acc += t
         return acc
     acc = trimmed[0] * np.float32(weights[0])
@@ -203,6 +203,50 @@ def signed_merges(
             num /= np.where(den == 0, np.float32(1), den)
         out.append(num)
     return out[0], out[1]
+
+
+def elected_merge(
+    trimmed: Sequence[np.ndarray],
+    weights: Sequence[float],
+    opts: TiesOptions,
+    positive: np.ndarray,
+) -> np.ndarray:
+    """The disjoint merge for the elected sign (+1 where ``positive``, −1 elsewhere).
+
+    Bit-identical to ``where_bits(positive, *signed_merges(...))``. Under ``pre_trim`` only the
+    elected side is computed: with s = ±1, agreeing entries are those with s·tᵢ > 0, their sum
+    is s·Σ max(s·tᵢ, 0) (negation is exact and rounding is symmetric), and adding +0 turns the
+    −0 of an empty negative sum into the +0 that ``signed_merges`` gives. Trimmed values are
+    never NaN (trimming drops NaN), so ``max`` selects exactly the agreeing entries.
+    """
+    if opts.weighting != "pre_trim":
+        return where_bits(positive, *signed_merges(trimmed, weights, opts))
+    s = positive.astype(np.float32)
+    s *= np.float32(2)
+    s -= np.float32(1)
+    zeros = np.zeros(s.shape, np.float32)  # array operands: numpy's scalar max path is slow
+    num = np.zeros(s.shape, np.float32)
+    count = np.zeros(s.shape, np.uint8) if opts.divisor == "count" else None
+    den = np.zeros(s.shape, np.float32) if opts.divisor == "weight_sum" else None
+    u = np.empty_like(num)
+    agree = np.empty(s.shape, bool)
+    for t, w in zip(trimmed, weights, strict=True):
+        np.multiply(t, s, out=u)
+        if count is not None or den is not None:
+            np.greater(u, zeros, out=agree)
+            if count is not None:
+                count += agree.view(np.uint8)
+            else:
+                den += agree * np.float32(w)
+        num += np.maximum(u, zeros, out=u)
+    if count is not None:
+        divisor = count.astype(np.float32)
+        num /= np.maximum(divisor, np.float32(1) + zeros, out=divisor)
+    elif den is not None:
+        num /= np.where(den == 0, np.float32(1), den)
+    num *= s
+    num += zeros  # an empty negative sum (-0) becomes +0
+    return num
 
 
 def finish(target: np.ndarray, merged: np.ndarray, opts: TiesOptions) -> np.ndarray:
