@@ -35,8 +35,21 @@ from mmgrid.merge.spec import MergeSpec, parse_spec
 
 DEFAULT_CHUNK_ELEMS = 1 << 18
 PENDING_CAP = 1 << 22  # majority-sign patches kept in memory before falling back to a rerun
-SKIP_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".h5", ".msgpack", ".index.json")
-SKIP_NAMES = {"merge.json", "adapter_config.json"}
+# Non-tensor files a merged checkpoint needs (model config and tokenizer); nothing else of the
+# source directory is copied (e.g. a training log describes the source, not the merge).
+COPIED_FILES = (
+    "config.json",
+    "generation_config.json",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "added_tokens.json",
+    "chat_template.jinja",
+    "chat_template.json",
+    "vocab.json",
+    "merges.txt",
+    "tokenizer.model",
+)
 
 Log = Callable[[str], None]
 Chunk = tuple[TensorJob, int, int]
@@ -120,15 +133,12 @@ def _lora_coefficients(plan: MergePlan) -> list[float]:
 
 def _copy_files(plan: MergePlan, out: Path) -> list[Path]:
     copied = []
-    for src in sorted(plan.copy_from.iterdir()):
-        if not src.is_file() or src.name in SKIP_NAMES or src.name.endswith(SKIP_SUFFIXES):
+    for name in COPIED_FILES:
+        src = plan.copy_from / name
+        if not src.is_file() or (plan.is_lora_output and name == "config.json"):
             continue
-        if src.name.startswith("adapter_model."):
-            continue
-        if plan.is_lora_output and src.name == "config.json":
-            continue
-        shutil.copy2(src, out / src.name)
-        copied.append(out / src.name)
+        shutil.copy2(src, out / name)
+        copied.append(out / name)
     return copied
 
 

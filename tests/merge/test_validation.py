@@ -164,5 +164,14 @@ def test_yaml_spec_relative_paths_and_cli(ckpts, tmp_path):
     assert (tmp_path / "out" / "config.json").exists() and (
         tmp_path / "out" / "tokenizer_config.json"
     ).exists()
+    # only model config and tokenizer files are copied, not e.g. the source's training log
+    (tmp_path / "a" / "train.json").write_text("{}")
+    assert main([str(tmp_path / "spec.yaml"), str(tmp_path / "out3")]) == 0
+    assert sorted(p.name for p in (tmp_path / "out3").iterdir()) == [
+        "config.json",
+        "merge.json",
+        "model.safetensors",
+        "tokenizer_config.json",
+    ]
     (tmp_path / "bad.yaml").write_text("method: linear\ninputs: []\n")
     assert main([str(tmp_path / "bad.yaml"), str(tmp_path / "out2")]) == 2
