@@ -25,44 +25,27 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import torch
 import transformers
 from transformers import PreTrainedTokenizerBase, Qwen3Config, Qwen3ForCausalLM
 
 from mmgrid.atomic import atomic_dir, write_json
 from mmgrid.errors import InputError
+from mmgrid.items.index import read_items
 from mmgrid.models.settings import BaseSettings, ModelSettings
 from mmgrid.models.tokenizer import ENDOFTEXT, IM_END, train_tokenizer
 from mmgrid.seeding import derive_seed
 from mmgrid.train.batching import pack_blocks
 from mmgrid.train.loop import TrainConfig, evaluate_loss, train
 
-ITEM_COLUMNS = ("item_id", "title", "description")
-
 
 def read_item_texts(items_parquets: Sequence[str | os.PathLike[str]]) -> dict[str, list[str]]:
     """Pre-training documents per items file, in file order: title, newline, description."""
     texts: dict[str, list[str]] = {}
-    for path in map(Path, items_parquets):
-        if not path.is_file():
-            raise InputError(f"items file '{path}' does not exist: run the items stage first")
-        frame = pd.read_parquet(path)
-        missing = [c for c in ITEM_COLUMNS if c not in frame.columns]
-        if missing:
-            raise InputError(
-                f"items file '{path}' lacks column(s) {', '.join(missing)}; expected "
-                f"{', '.join(ITEM_COLUMNS)}"
-            )
-        titles = frame["title"].fillna("").astype(str).str.strip()
-        empty = titles.eq("")
-        if empty.any():
-            item = frame.loc[empty, "item_id"].iloc[0]
-            raise InputError(
-                f"items file '{path}': item '{item}' has an empty title "
-                f"({int(empty.sum())} such rows); every item needs a non-empty title"
-            )
-        descriptions = frame["description"].fillna("").astype(str).str.strip()
+    for path in items_parquets:
+        items = read_items(path)
+        titles = items["title"].str.strip()
+        descriptions = items["description"].str.strip()
         texts[str(path)] = [
             f"{t}\n{d}" if d else t for t, d in zip(titles, descriptions, strict=True)
         ]

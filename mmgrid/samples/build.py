@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 from mmgrid.atomic import write_parquet
 from mmgrid.errors import InputError
 from mmgrid.grid import Period
+from mmgrid.items.index import read_items
 from mmgrid.items.text import item_text, truncate_description
 from mmgrid.samples import prompts
 from mmgrid.samples.sequences import load_sequences
@@ -46,7 +47,7 @@ class Catalogue:
     """Item texts and (for semid) semantic IDs of one domain, by item id."""
 
     def __init__(self, items_path: Path, sids_path: Path | None, description_chars: int | None):
-        items = pq.read_table(items_path, columns=["item_id", "title", "description"]).to_pylist()
+        items = read_items(items_path).to_dict("records")
         self.ids = [r["item_id"] for r in items]
         self.title = {r["item_id"]: r["title"] for r in items}
         self.text = {r["item_id"]: item_text(r["title"], r["description"]) for r in items}

@@ -117,10 +117,10 @@ def test_documents_are_title_newline_description(tmp_path):
 @pytest.mark.parametrize(
     ("frame", "needle"),
     [
-        (pd.DataFrame({"item_id": ["a"], "title": ["x"]}), "lacks column(s) description"),
+        (pd.DataFrame({"item_id": ["a"], "title": ["x"]}), "missing column(s) description"),
         (
             pd.DataFrame({"item_id": ["a", "b"], "title": ["ok", " "], "description": ["", ""]}),
-            "item 'b' has an empty title",
+            "item b (row 1) has an empty title",
         ),
     ],
 )
@@ -131,7 +131,7 @@ def test_bad_items_file_is_named_and_nothing_is_written(tmp_path, tiny_settings,
         build_base([path], tmp_path / "out", tiny_settings, seed=0, log=lambda _: None)
     assert needle in str(err.value) and "Bad.parquet" in str(err.value)
     assert not (tmp_path / "out").exists()
-    with pytest.raises(InputError, match="does not exist"):
+    with pytest.raises(InputError, match="items file not found"):
         read_item_texts([tmp_path / "missing.parquet"])
 
 
