@@ -15,6 +15,7 @@ import json
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -47,7 +48,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--users", type=int, default=420_000)  # ~5.7M interactions
     ap.add_argument("--items", type=int, default=250_000)
-    ap.add_argument("--workdir", type=Path, default=Path("/tmp/mmgrid-bench-ingest"))
+    ap.add_argument(
+        "--workdir", type=Path, default=Path(tempfile.gettempdir()) / "mmgrid-bench-ingest"
+    )
     args = ap.parse_args()
     raw = args.workdir / "raw"
     raw.mkdir(parents=True, exist_ok=True)
