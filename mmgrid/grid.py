@@ -104,3 +104,15 @@ def data_window(config: Mapping[str, Any]) -> tuple[int, int]:
 def domains(config: Mapping[str, Any]) -> list[str]:
     """Configured domains, in config order (already validated to be unique)."""
     return list(config["domains"])
+
+
+def cell_dir(paradigm: str, domain: str, period: str) -> str:
+    """The checkpoint directory of a cell (``domain`` may be ``pooled``)."""
+    return f"results/checkpoints/{paradigm}/{domain}/{period}"
+
+
+def paradigm_base_dir(config: Mapping[str, Any], paradigm: str) -> str:
+    """Where a paradigm's chain starts: the base LLM, or (semid) the base with the ID tokens."""
+    if paradigm == "semid":
+        return "results/base/semid"
+    return (config.get("base") or {}).get("path") or "results/base/llm"

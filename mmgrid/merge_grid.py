@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from mmgrid.errors import InputError
+from mmgrid.grid import cell_dir, paradigm_base_dir
 
 SID_TOKEN = re.compile(r"<[a-z]_[0-9]+>")
 METHODS = ("linear", "task_arithmetic", "ties", "mask_merging")
@@ -65,17 +66,6 @@ class MergeJob:
             "source": self.source,
             "keep_source_sid_rows": self.paradigm == "semid" and self.kind == "cross_domain",
         }
-
-
-def cell_dir(paradigm: str, domain: str, period: str) -> str:
-    return f"results/checkpoints/{paradigm}/{domain}/{period}"
-
-
-def paradigm_base_dir(config: Mapping[str, Any], paradigm: str) -> str:
-    """Where a paradigm's chain starts: the base LLM, or (semid) the base with the ID tokens."""
-    if paradigm == "semid":
-        return "results/base/semid"
-    return (config.get("base") or {}).get("path") or "results/base/llm"
 
 
 def _reference(

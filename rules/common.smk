@@ -6,6 +6,11 @@ from snakemake.utils import validate
 
 from mmgrid import grid
 from mmgrid.data.raw_files import meta_path, ratings_path
+from mmgrid.items.settings import settings_from_config as index_from_config
+from mmgrid.merge_grid import merge_jobs
+from mmgrid.models.settings import settings_from_config as base_from_config
+from mmgrid.samples.settings import settings_from_config as samples_from_config
+from mmgrid.train.settings import cell_settings, validate_scopes
 
 validate(config, "../schemas/config.schema.yaml")
 
@@ -46,11 +51,6 @@ PERIOD_BY_NAME = {p.name: p for p in grid.periods_from_config(config)}
 
 # Sections owned by the package's settings dataclasses: validate every cell now, so that a typo
 # fails when the workflow is parsed, before any job runs.
-from mmgrid.items.settings import settings_from_config as index_from_config
-from mmgrid.models.settings import settings_from_config as base_from_config
-from mmgrid.samples.settings import settings_from_config as samples_from_config
-from mmgrid.train.settings import cell_settings, validate_scopes
-
 BASE = base_from_config(config["base"])
 INDEX = index_from_config(config["index"])
 SAMPLES = samples_from_config(config["samples"])
@@ -75,9 +75,6 @@ if BASE.path and not os.path.isdir(BASE.path):
         f"config key base.path: {BASE.path} is not a directory; download the model (config, "
         "safetensors weights, tokenizer) there first, or set base.path: null to build a tiny base"
     )
-
-
-from mmgrid.merge_grid import merge_jobs
 
 MERGES = {(j.paradigm, j.name): j for j in merge_jobs(config, TRAIN_PERIODS, DOMAINS)}
 
@@ -158,7 +155,7 @@ def samples_params(wildcards):
 
 def paradigm_base(paradigm):
     """Where a paradigm's chain starts: the base LLM (semid: with the semantic-ID tokens)."""
-    return "results/base/semid" if paradigm == "semid" else BASE_DIR
+    return grid.paradigm_base_dir(config, paradigm)
 
 
 def train_init(wildcards):
@@ -166,7 +163,7 @@ def train_init(wildcards):
     i = TRAIN_PERIODS.index(wildcards.period)
     if i == 0:
         return paradigm_base(wildcards.paradigm)
-    return f"results/checkpoints/{wildcards.paradigm}/{wildcards.domain}/{TRAIN_PERIODS[i - 1]}"
+    return grid.cell_dir(wildcards.paradigm, wildcards.domain, TRAIN_PERIODS[i - 1])
 
 
 def pooled_init(wildcards):
