@@ -18,6 +18,7 @@ include: "rules/items.smk"
 include: "rules/samples.smk"
 include: "rules/train.smk"
 include: "rules/merge.smk"
+include: "rules/evaluate.smk"
 
 
 localrules:
@@ -31,6 +32,7 @@ rule all:
         data_outputs(),
         grid_outputs(),
         merged_outputs(),
+        metric_outputs(),
     output:
         "results/all",
     log:

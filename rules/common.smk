@@ -6,6 +6,7 @@ from snakemake.utils import validate
 
 from mmgrid import grid
 from mmgrid.data.raw_files import meta_path, ratings_path
+from mmgrid.evaluate.settings import settings_from_config as evaluate_from_config
 from mmgrid.items.settings import settings_from_config as index_from_config
 from mmgrid.merge_grid import merge_jobs
 from mmgrid.models.settings import settings_from_config as base_from_config
@@ -77,6 +78,32 @@ if BASE.path and not os.path.isdir(BASE.path):
     )
 
 MERGES = {(j.paradigm, j.name): j for j in merge_jobs(config, TRAIN_PERIODS, DOMAINS)}
+EVALUATE = evaluate_from_config(config["evaluate"])
+
+
+def evaluated_models():
+    """{(paradigm, model name): (model directory, evaluated domains)} of the whole grid.
+
+    Cells are named ``{domain}-{period}`` and evaluated on their domain; the pooled task base
+    ``pooled-{first period}`` on every domain; merged models by their spec name on theirs.
+    """
+    models = {}
+    for paradigm in PARADIGMS:
+        for domain in DOMAINS:
+            for period in TRAIN_PERIODS:
+                cell = grid.cell_dir(paradigm, domain, period)
+                models[(paradigm, f"{domain}-{period}")] = (cell, [domain])
+        pooled = grid.cell_dir(paradigm, "pooled", FIRST_PERIOD)
+        models[(paradigm, f"pooled-{FIRST_PERIOD}")] = (pooled, list(DOMAINS))
+    for (paradigm, name), job in MERGES.items():
+        models[(paradigm, name)] = (
+            f"results/merged/{paradigm}/{name}",
+            list(job.domains),
+        )
+    return models
+
+
+MODELS = evaluated_models()
 
 
 wildcard_constraints:
@@ -84,6 +111,7 @@ wildcard_constraints:
     period=alternatives(PERIODS),
     paradigm=alternatives(PARADIGMS),
     spec="[A-Za-z0-9_.+-]+",
+    model="[A-Za-z0-9_.+-]+",
 
 
 def raw_files(wildcards):
@@ -242,6 +270,52 @@ def merge_params(wildcards):
 
 def merged_outputs():
     return [f"results/merged/{paradigm}/{name}" for paradigm, name in sorted(MERGES)]
+
+
+def evaluated_model(wildcards):
+    try:
+        return MODELS[(wildcards.paradigm, wildcards.model)]
+    except KeyError:
+        raise ValueError(
+            f"results/metrics/{wildcards.paradigm}/{wildcards.model}: no such model in the grid"
+        ) from None
+
+
+def evaluation_files(paradigm, domain):
+    """What evaluating on ``domain`` reads: test prompts, item index, training interactions."""
+    return {
+        "samples": f"results/samples/{paradigm}/{domain}/{TEST_PERIOD}.parquet",
+        "index": f"results/index/{domain}",
+        "shards": [f"results/shards/{domain}/{p}.parquet" for p in TRAIN_PERIODS],
+    }
+
+
+def evaluate_inputs(wildcards):
+    model, domains = evaluated_model(wildcards)
+    files = [evaluation_files(wildcards.paradigm, d) for d in domains]
+    return {
+        "model": model,
+        "samples": [f["samples"] for f in files],
+        "index": [f["index"] for f in files],
+        "shards": [s for f in files for s in f["shards"]],
+    }
+
+
+def evaluate_params(wildcards):
+    from dataclasses import asdict
+
+    _, domains = evaluated_model(wildcards)
+    return {
+        "settings": asdict(EVALUATE),
+        "seed": config["seed"],
+        "encoder": INDEX.encoder,
+        "reference_ms": PERIOD_BY_NAME[TEST_PERIOD].start_ms,
+        "domains": {d: evaluation_files(wildcards.paradigm, d) for d in domains},
+    }
+
+
+def metric_outputs():
+    return [f"results/metrics/{paradigm}/{model}" for paradigm, model in sorted(MODELS)]
 
 
 def data_outputs():

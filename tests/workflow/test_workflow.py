@@ -38,9 +38,12 @@ def test_schema_rejects_bad_enum(tmp_path):
 
 
 def grid_jobs(n_domains: int, merges: int, paradigms: int = 2, periods: int = 4) -> dict[str, int]:
-    """Jobs of a full run: per domain data and index, per cell samples and training, merges."""
+    """Jobs of a full run: per domain data and index, per cell samples and training, merges,
+    and one evaluation per model (cells, pooled task bases, merged models)."""
+    cells = paradigms * n_domains * (periods - 1)
     return {
         "merge": merges,
+        "evaluate": cells + paradigms + merges,
         "ingest": n_domains,
         "data_summary": 1,
         "item_index": n_domains,
@@ -57,8 +60,8 @@ def test_dry_run_default_config(tmp_path):
     n = len(yaml.safe_load((ROOT / "config.yaml").read_text())["domains"])
     assert n >= 4
     # merges: 2 pairs x (title: linear + 2 methods x 2 references = 5; semid: 5 per source = 10)
-    # + temporal: 4 domains x 5 weights x 2 paradigms
-    assert jobs == {"synthetic_domain": n, "base": 1, **grid_jobs(n, 2 * 15 + 4 * 5 * 2)}
+    # + temporal: 4 domains x 3 weights x 2 paradigms
+    assert jobs == {"synthetic_domain": n, "base": 1, **grid_jobs(n, 2 * 15 + 4 * 3 * 2)}
 
 
 def amazon_config(tmp_path: Path, placeholders: bool = True) -> Path:
@@ -159,7 +162,8 @@ def test_changing_one_domains_weight_grid_reruns_only_its_merges(tiny_run, tmp_p
     config["merges"]["temporal"]["domains"] = {"Books": {"weights": [0.0, 0.25, 0.5, 1.0]}}
     edited = tmp_path / "edited.yaml"
     edited.write_text(yaml.safe_dump(config, sort_keys=False))
-    assert planned_jobs(work, "results/all", configfile=edited) == {"merge": 2, "all": 1}
+    jobs = planned_jobs(work, "results/all", configfile=edited)
+    assert jobs == {"merge": 2, "evaluate": 2, "all": 1}
     proc = snakemake(work, "--dry-run", "results/all", configfile=edited)
     planned = re.findall(r"wildcards: paradigm=\w+, spec=(\S+)", proc.stdout)
     assert sorted(planned) == ["temporal-Books-phase1+phase2-linear-w0.25"] * 2
@@ -181,6 +185,7 @@ def test_manifest_lists_every_output_with_checksums(tiny_run):
             "samples",
             "checkpoints",
             "merged",
+            "metrics",
         )
         for p in (tiny_run / "results" / sub).rglob("*")
         if p.is_file() and p.name != ".snakemake_timestamp"
@@ -191,13 +196,65 @@ def test_manifest_lists_every_output_with_checksums(tiny_run):
     assert len(manifest["provenance"]["config_sha256"]) == 64
 
 
+def test_every_model_has_metric_files_for_its_domains(tiny_run):
+    import pyarrow.parquet as pq
+
+    expected = {
+        "title/Books-phase2": ["Books"],
+        "semid/Video_Games-pretrain": ["Video_Games"],
+        "title/pooled-pretrain": ["Books", "Video_Games"],
+        "title/cross-phase2-Books+Video_Games-ties-ref_pooled": ["Books", "Video_Games"],
+        "semid/cross-phase2-Books+Video_Games-linear-src_Video_Games": ["Video_Games"],
+        "semid/temporal-Books-phase1+phase2-linear-w0.50": ["Books"],
+    }
+    for model, domains in expected.items():
+        folder = tiny_run / "results/metrics" / model
+        assert sorted(p.name for p in folder.glob("*.json")) == [f"{d}.json" for d in domains]
+        for domain in domains:
+            metrics = json.loads((folder / f"{domain}.json").read_text())
+            assert set(metrics["metrics"]) == {
+                f"{m}@{k}" for m in ("recall", "ndcg", "mrr") for k in (5, 10)
+            }
+            ranks = pq.read_table(folder / f"{domain}.ranks.parquet")
+            assert ranks.num_rows == metrics["n_users"] > 0
+    # the cell evaluated on its own domain = the temporal merge with weight 1 on that period
+    a = json.loads((tiny_run / "results/metrics/semid/Books-phase2/Books.json").read_text())
+    b = json.loads(
+        (
+            tiny_run / "results/metrics/semid/temporal-Books-phase1+phase2-linear-w1.00/Books.json"
+        ).read_text()
+    )
+    assert a["metrics"] == b["metrics"]
+
+
+def test_changing_k_reruns_only_the_metric_jobs(tiny_run, tmp_path):
+    work = copy_run(tiny_run, tmp_path)
+    config = yaml.safe_load(TINY.read_text())
+    config["evaluate"]["k"] = [1, 5, 10]
+    edited = tmp_path / "edited.yaml"
+    edited.write_text(yaml.safe_dump(config, sort_keys=False))
+    jobs = planned_jobs(work, "results/all", configfile=edited)
+    assert jobs == {"evaluate": 2 * 2 * 3 + 2 + 21, "all": 1}
+
+
 def test_second_dry_run_has_nothing_to_do(tiny_run):
     assert planned_jobs(tiny_run, "results/all", configfile=TINY) == {}
 
 
 def test_rerun_is_byte_identical(tiny_run, tmp_path):
     snakemake(tmp_path, "--cores", "2", "results/all", configfile=TINY)
-    for sub in ("raw", "shards", "items", "stats", "samples", "index", "checkpoints", "merged"):
+    subs = (
+        "raw",
+        "shards",
+        "items",
+        "stats",
+        "samples",
+        "index",
+        "checkpoints",
+        "merged",
+        "metrics",
+    )
+    for sub in subs:
         for f in (tiny_run / "results" / sub).rglob("*"):
             if f.is_file() and f.name not in NONDETERMINISTIC:
                 twin = tmp_path / f.relative_to(tiny_run)
@@ -232,7 +289,8 @@ def test_changing_one_domains_learning_rate_reruns_only_its_cells(tiny_run, tmp_
     edited = tmp_path / "edited.yaml"
     edited.write_text(yaml.safe_dump(config, sort_keys=False))
     jobs = planned_jobs(work, "results/all", configfile=edited)
-    # Books' cells and the merges that read them: cross-domain (title 3, semid 6), temporal 2 x 3
-    assert jobs == {"train": 2 * 3, "merge": 3 + 6 + 2 * 3, "all": 1}
+    # Books' cells, the merges that read them (cross-domain: title 3, semid 6; temporal 2 x 3),
+    # and the evaluation of all of those
+    assert jobs == {"train": 2 * 3, "merge": 15, "evaluate": 2 * 3 + 15, "all": 1}
     proc = snakemake(work, "--dry-run", "results/all", configfile=edited)
     assert "domain=Video_Games" not in proc.stdout
