@@ -111,8 +111,11 @@ def cell_dir(paradigm: str, domain: str, period: str) -> str:
     return f"results/checkpoints/{paradigm}/{domain}/{period}"
 
 
+def base_llm_dir(config: Mapping[str, Any]) -> str:
+    """The base LLM: ``base.path`` when set, else the tiny base built under results/."""
+    return (config.get("base") or {}).get("path") or "results/base/llm"
+
+
 def paradigm_base_dir(config: Mapping[str, Any], paradigm: str) -> str:
     """Where a paradigm's chain starts: the base LLM, or (semid) the base with the ID tokens."""
-    if paradigm == "semid":
-        return "results/base/semid"
-    return (config.get("base") or {}).get("path") or "results/base/llm"
+    return "results/base/semid" if paradigm == "semid" else base_llm_dir(config)

@@ -70,7 +70,7 @@ TRAIN.update(
         for paradigm in PARADIGMS
     }
 )
-BASE_DIR = BASE.path or "results/base/llm"
+BASE_DIR = grid.base_llm_dir(config)
 if BASE.path and not os.path.isdir(BASE.path):
     raise ValueError(
         f"config key base.path: {BASE.path} is not a directory; download the model (config, "
