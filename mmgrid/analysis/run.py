@@ -1,0 +1,179 @@
+"""The analysis entry point: model records and metric files in, tables, regression and figures out."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from mmgrid.analysis import figures
+from mmgrid.analysis.inputs import period_order, read_stats, recency_statistic
+from mmgrid.analysis.optimal import TIE_RULE
+from mmgrid.analysis.records import parse_records
+from mmgrid.analysis.regression import X, Y, fit_points, points_table
+from mmgrid.analysis.scores import Scores
+from mmgrid.analysis.settings import AnalysisSettings
+from mmgrid.analysis.split import PROTOCOLS
+from mmgrid.analysis.tables import (
+    cells_table,
+    cross_domain_table,
+    optimal_weights_table,
+    temporal_table,
+)
+from mmgrid.atomic import atomic_paths, dumps_json
+from mmgrid.errors import InputError
+
+PathLike = str | os.PathLike[str]
+
+
+@dataclass(frozen=True)
+class AnalysisOutputs:
+    """Every file the analysis writes."""
+
+    cells: Path
+    cross_domain: Path
+    temporal: Path
+    optimal_weights: Path
+    regression_json: Path
+    regression_csv: Path
+    recency_bias_figure: Path
+    weight_sweeps_figure: Path
+    regression_figure: Path
+    cross_domain_figure: Path
+
+    @classmethod
+    def under(cls, root: PathLike) -> AnalysisOutputs:
+        """The standard layout under ``root`` (``tables/``, ``regression/``, ``figures/``)."""
+        r = Path(root)
+        return cls(
+            cells=r / "tables/cells.csv",
+            cross_domain=r / "tables/cross_domain.csv",
+            temporal=r / "tables/temporal.csv",
+            optimal_weights=r / "tables/optimal_weights.csv",
+            regression_json=r / "regression/weight_vs_recency.json",
+            regression_csv=r / "regression/weight_vs_recency.csv",
+            recency_bias_figure=r / "figures/recency_bias.png",
+            weight_sweeps_figure=r / "figures/weight_sweeps.png",
+            regression_figure=r / "figures/weight_vs_recency.png",
+            cross_domain_figure=r / "figures/cross_domain.png",
+        )
+
+    def paths(self) -> list[Path]:
+        """Every output path, in field order."""
+        return [Path(getattr(self, f.name)) for f in dataclasses.fields(self)]
+
+
+def run_analysis(
+    models: Sequence[Mapping[str, Any]],
+    metrics_root: PathLike,
+    items_dir: PathLike,
+    stats_dir: PathLike,
+    settings: AnalysisSettings,
+    seed: int,
+    out: AnalysisOutputs,
+    *,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Turn the metric files of ``models`` (model records) into every output of ``out``.
+
+    Outputs are written together, atomically: all of them or, on any error, none. Bad or missing
+    inputs raise :class:`InputError` naming the file (or the record). Returns the regression
+    document (also written to ``out.regression_json``).
+    """
+    records = parse_records(models)
+    cells = [r for r in records if r.kind == "cell"]
+    if not cells:
+        raise InputError("model records: no cell among them; the analysis needs the grid's cells")
+    domains = sorted({d for r in records for d in r.domains})
+    stats_root = Path(stats_dir)
+    stats = {d: read_stats(stats_root, d) for d in domains}
+    periods = period_order(stats[domains[0]])
+    period = settings.recency_period or max(
+        {r.period for r in cells}, key=lambda p: periods.index(p) if p in periods else -1
+    )
+    recency = {
+        d: recency_statistic(stats[d], stats_root / f"{d}.json", settings, period) for d in domains
+    }
+
+    scores = Scores(Path(metrics_root), Path(items_dir), settings, seed)
+    cells_frame = cells_table(records, scores, periods)
+    cross = cross_domain_table(records, scores)
+    temporal = temporal_table(records, scores)
+    optimal = optimal_weights_table(temporal, records, scores, recency, settings.recency_statistic)
+    points = optimal[["paradigm", "domain", X, Y]].reset_index(drop=True)
+    pooled, per_paradigm = fit_points(
+        points, bootstrap=settings.bootstrap, confidence=settings.confidence, seed=seed
+    )
+    document = {
+        "statistic": {
+            "name": settings.recency_statistic,
+            "period": period,
+            "definition": next(iter(recency.values())).definition,
+        },
+        "selection": {
+            "protocol": settings.selection,
+            "valid_fraction": settings.valid_fraction if settings.selection == "valid" else None,
+            "metric": settings.metric,
+            "seed": seed,
+            "description": PROTOCOLS[settings.selection],
+            "tie_break": TIE_RULE,
+        },
+        "y": "λ*: the selected weight of the later period in the temporal merge",
+        "bootstrap": {"draws": settings.bootstrap, "confidence": settings.confidence},
+        "pooled": pooled,
+        "per_paradigm": per_paradigm,
+        "points": [
+            {"paradigm": p, "domain": d, X: float(x), Y: float(y)}
+            for p, d, x, y in points.itertuples(index=False)
+        ],
+    }
+    point_rows = points_table(points, pooled, per_paradigm)
+    _write(out, settings, cells_frame, cross, temporal, optimal, document, point_rows)
+    log(
+        f"analysis of {len(records)} models ({len(cells)} cells, {len(temporal)} temporal and "
+        f"{cross['model'].nunique()} cross-domain merges): λ* at {len(points)} points, pooled "
+        f"slope {pooled['slope']} (n={pooled['n']}); wrote "
+        + ", ".join(str(p) for p in out.paths())
+    )
+    return document
+
+
+def _write(
+    out: AnalysisOutputs,
+    settings: AnalysisSettings,
+    cells: pd.DataFrame,
+    cross: pd.DataFrame,
+    temporal: pd.DataFrame,
+    optimal: pd.DataFrame,
+    document: dict[str, Any],
+    points: pd.DataFrame,
+) -> None:
+    """Write every output into temporary files, renamed onto ``out`` only when all succeeded."""
+    with atomic_paths(out.paths()) as tmp:
+        o = AnalysisOutputs(*tmp)
+        for frame, path in (
+            (cells, o.cells),
+            (cross, o.cross_domain),
+            (temporal, o.temporal),
+            (optimal, o.optimal_weights),
+            (points, o.regression_csv),
+        ):
+            frame.to_csv(path, index=False)
+        o.regression_json.write_text(dumps_json(document))
+        figures.plot_recency_bias(cells, settings.metric, o.recency_bias_figure)
+        figures.plot_weight_sweeps(
+            temporal, settings.metric, settings.selection, o.weight_sweeps_figure
+        )
+        figures.plot_weight_vs_recency(
+            points,
+            document["pooled"],
+            document["per_paradigm"],
+            settings.recency_statistic,
+            o.regression_figure,
+        )
+        figures.plot_cross_domain(cross, settings.metric, o.cross_domain_figure)

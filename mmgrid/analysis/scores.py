@@ -1,0 +1,111 @@
+"""Per-user scores of the evaluated models on the split's users and item-age slices.
+
+Every number is recomputed from the per-user rank files with
+:func:`mmgrid.evaluate.metrics.metrics_from_ranks`, so any subset of users (selection users,
+report users, users whose target is a new or an old item) is scored exactly like the full set.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mmgrid.analysis.inputs import Evaluation, read_evaluation, read_first_seen
+from mmgrid.analysis.settings import AnalysisSettings
+from mmgrid.analysis.split import split_masks
+from mmgrid.errors import InputError
+from mmgrid.grid import MS_PER_DAY
+
+
+def new_item_mask(timestamps: np.ndarray, first_seen: np.ndarray, new_item_days: int) -> np.ndarray:
+    """True where the target item is *new*: ``timestamp - first_seen < new_item_days`` days."""
+    return (timestamps - first_seen) < new_item_days * MS_PER_DAY
+
+
+class Scores:
+    """Reads evaluations on demand (each file once) and scores them on subsets of users."""
+
+    def __init__(
+        self, metrics_root: Path, items_dir: Path, settings: AnalysisSettings, seed: int
+    ) -> None:
+        self.metrics_root = Path(metrics_root)
+        self.items_dir = Path(items_dir)
+        self.settings = settings
+        self.seed = seed
+        self._evaluations: dict[tuple[str, str, str], Evaluation] = {}
+        self._first_seen: dict[str, pd.Series] = {}
+        self._masks: dict[Path, tuple[np.ndarray, np.ndarray]] = {}
+        self._reports: dict[tuple[str, str, str], tuple[dict[str, float], int, int]] = {}
+
+    def evaluation(self, paradigm: str, model: str, domain: str) -> Evaluation:
+        """The metric and rank files of ``model`` on ``domain``."""
+        key = (paradigm, model, domain)
+        if key not in self._evaluations:
+            self._evaluations[key] = read_evaluation(
+                self.metrics_root, paradigm, model, domain, self.settings.metric
+            )
+        return self._evaluations[key]
+
+    def masks(self, evaluation: Evaluation, domain: str) -> tuple[np.ndarray, np.ndarray]:
+        """(selection users, report users) of an evaluation (see :mod:`.split`)."""
+        if evaluation.path not in self._masks:
+            self._masks[evaluation.path] = split_masks(
+                evaluation.ranks["user_id"].tolist(),
+                domain,
+                self.seed,
+                self.settings.selection,
+                self.settings.valid_fraction,
+            )
+        return self._masks[evaluation.path]
+
+    def report(self, paradigm: str, model: str, domain: str) -> tuple[dict[str, float], int, int]:
+        """Every metric on the report users, their number and how many targets were not ranked."""
+        key = (paradigm, model, domain)
+        if key not in self._reports:
+            evaluation = self.evaluation(paradigm, model, domain)
+            report = self.masks(evaluation, domain)[1]
+            unranked = int(np.isnan(evaluation.ranks["rank"].to_numpy()[report]).sum())
+            self._reports[key] = (evaluation.metrics(report), int(report.sum()), unranked)
+        return self._reports[key]
+
+    def selection(self, paradigm: str, model: str, domain: str) -> tuple[float, int]:
+        """The configured metric on the selection users, and their number."""
+        evaluation = self.evaluation(paradigm, model, domain)
+        chosen = self.masks(evaluation, domain)[0]
+        return evaluation.metrics(chosen)[self.settings.metric], int(chosen.sum())
+
+    def age_slices(
+        self, paradigm: str, model: str, domain: str
+    ) -> dict[str, tuple[float | None, int]]:
+        """The configured metric on the report users whose target is new / old: (value, users).
+
+        The value is None for a slice without users.
+        """
+        evaluation = self.evaluation(paradigm, model, domain)
+        report = self.masks(evaluation, domain)[1]
+        first_seen = self._item_first_seen(domain)
+        targets = evaluation.ranks["item_id"]
+        unknown = sorted(set(targets) - set(first_seen.index))
+        if unknown:
+            raise InputError(
+                f"{evaluation.path}: target item {unknown[0]} is not in "
+                f"{self.items_dir / domain}.parquet; evaluate on the same domain data"
+            )
+        new = new_item_mask(
+            evaluation.ranks["timestamp"].to_numpy(dtype=np.int64),
+            first_seen.loc[targets].to_numpy(dtype=np.int64),
+            self.settings.new_item_days,
+        )
+        out = {}
+        for name, mask in (("new", report & new), ("old", report & ~new)):
+            n = int(mask.sum())
+            value = evaluation.metrics(mask)[self.settings.metric] if n else None
+            out[name] = (value, n)
+        return out
+
+    def _item_first_seen(self, domain: str) -> pd.Series:
+        if domain not in self._first_seen:
+            self._first_seen[domain] = read_first_seen(self.items_dir, domain)
+        return self._first_seen[domain]

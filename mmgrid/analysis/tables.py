@@ -1,0 +1,293 @@
+"""The study's tables from the model records and their scores (one pandas frame each).
+
+- ``cells``: every cell and the pooled base per domain on its report users: every metric, and the
+  configured metric on targets that are new / old items (the recency-bias evidence);
+- ``cross_domain``: each cross-domain merge on each evaluated domain vs that domain's own cell;
+- ``temporal``: each temporal merge weight: selection and test metric, and whether it is λ*;
+- ``optimal_weights``: per (paradigm, domain): λ*, and the test metric at λ*, at the uniform
+  weight and of the latest checkpoint, with the domain's recency statistic.
+
+"Test" numbers are on the report users of :mod:`.split`; "selection" numbers on its selection users.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mmgrid.analysis.inputs import Recency
+from mmgrid.analysis.optimal import optimal_weight, uniform_weight
+from mmgrid.analysis.records import POOLED, ModelRecord
+from mmgrid.analysis.scores import Scores
+from mmgrid.errors import InputError
+
+CROSS_DOMAIN_COLUMNS = (
+    "paradigm",
+    "model",
+    "domain",
+    "period",
+    "members",
+    "method",
+    "reference",
+    "source",
+    "metric",
+    "n_users",
+    "merged",
+    "own_cell",
+    "difference",
+    "members_best",
+    "members_mean",
+    "n_members_evaluated",
+)
+TEMPORAL_COLUMNS = (
+    "paradigm",
+    "domain",
+    "weight",
+    "model",
+    "method",
+    "reference",
+    "period_old",
+    "period_new",
+    "metric",
+    "selection",
+    "test",
+    "n_selection_users",
+    "n_test_users",
+    "is_optimal",
+)
+OPTIMAL_COLUMNS = (
+    "paradigm",
+    "domain",
+    "period_old",
+    "period_new",
+    "method",
+    "reference",
+    "metric",
+    "n_weights",
+    "weight_optimal",
+    "selection_at_optimal",
+    "test_at_optimal",
+    "weight_uniform",
+    "test_at_uniform",
+    "test_latest",
+    "gain_vs_uniform",
+    "gain_vs_latest",
+    "recency_statistic",
+    "recency_period",
+    "recency",
+)
+
+
+def _order(periods: Sequence[str]) -> dict[str, int]:
+    return {p: i for i, p in enumerate(periods)}
+
+
+def _cell_record(
+    records: Mapping[tuple[str, str], ModelRecord],
+    paradigm: str,
+    domain: str,
+    period: str,
+    user: str,
+) -> ModelRecord:
+    record = records.get((paradigm, f"{domain}-{period}"))
+    if record is None or record.kind != "cell":
+        raise InputError(
+            f"model records: {user} needs the cell {paradigm}/{domain}-{period}, which is not "
+            "among the evaluated models; list every cell in the records"
+        )
+    return record
+
+
+def index_records(records: Sequence[ModelRecord]) -> dict[tuple[str, str], ModelRecord]:
+    """Records by (paradigm, model)."""
+    return {(r.paradigm, r.model): r for r in records}
+
+
+def cells_table(
+    records: Sequence[ModelRecord], scores: Scores, periods: Sequence[str]
+) -> pd.DataFrame:
+    """Every cell and pooled base on each of its domains (sorted by paradigm, domain, period)."""
+    metric = scores.settings.metric
+    rows = []
+    for r in records:
+        if r.kind not in ("cell", POOLED):
+            continue
+        for domain in r.domains:
+            values, n, unranked = scores.report(r.paradigm, r.model, domain)
+            slices = scores.age_slices(r.paradigm, r.model, domain)
+            rows.append(
+                {
+                    "paradigm": r.paradigm,
+                    "domain": domain,
+                    "period": r.period,
+                    "kind": r.kind,
+                    "model": r.model,
+                    "n_users": n,
+                    "n_unranked": unranked,
+                    **values,
+                    f"{metric}_new_items": slices["new"][0],
+                    "n_users_new_items": slices["new"][1],
+                    f"{metric}_old_items": slices["old"][0],
+                    "n_users_old_items": slices["old"][1],
+                }
+            )
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return frame
+    rank = _order(periods)
+    frame["_kind"] = (frame["kind"] == POOLED).astype(int)
+    frame["_period"] = frame["period"].map(lambda p: rank.get(p, len(rank)))
+    frame = frame.sort_values(["paradigm", "domain", "_kind", "_period"], kind="stable")
+    return frame.drop(columns=["_kind", "_period"]).reset_index(drop=True)
+
+
+def cross_domain_table(records: Sequence[ModelRecord], scores: Scores) -> pd.DataFrame:
+    """Each cross-domain merge on each evaluated domain vs the domain's own cell of the period.
+
+    ``members_best`` / ``members_mean``: over the merged domains' cells of that period that were
+    evaluated on the domain (usually only the domain's own cell).
+    """
+    metric = scores.settings.metric
+    by_name = index_records(records)
+    rows = []
+    for r in records:
+        if r.kind != "cross_domain":
+            continue
+        assert r.period is not None
+        for domain in r.domains:
+            merged, n, _ = scores.report(r.paradigm, r.model, domain)
+            own = _cell_record(by_name, r.paradigm, domain, r.period, f"{r.paradigm}/{r.model}")
+            own_value = scores.report(r.paradigm, own.model, domain)[0][metric]
+            members = [
+                scores.report(r.paradigm, cell.model, domain)[0][metric]
+                for m in r.members
+                if (cell := by_name.get((r.paradigm, f"{m}-{r.period}"))) is not None
+                and cell.kind == "cell"
+                and domain in cell.domains
+            ]
+            rows.append(
+                {
+                    "paradigm": r.paradigm,
+                    "model": r.model,
+                    "domain": domain,
+                    "period": r.period,
+                    "members": "+".join(r.members),
+                    "method": r.method,
+                    "reference": r.reference,
+                    "source": r.source,
+                    "metric": metric,
+                    "n_users": n,
+                    "merged": merged[metric],
+                    "own_cell": own_value,
+                    "difference": merged[metric] - own_value,
+                    "members_best": max(members) if members else None,
+                    "members_mean": float(np.mean(members)) if members else None,
+                    "n_members_evaluated": len(members),
+                }
+            )
+    frame = pd.DataFrame(rows, columns=list(CROSS_DOMAIN_COLUMNS))
+    return frame.sort_values(["paradigm", "domain", "model"], kind="stable").reset_index(drop=True)
+
+
+def _sweep_key(r: ModelRecord) -> tuple[Any, ...]:
+    return (r.periods, r.method, r.reference)
+
+
+def temporal_table(records: Sequence[ModelRecord], scores: Scores) -> pd.DataFrame:
+    """Each temporal merge weight per (paradigm, domain), with ``is_optimal`` marking λ*.
+
+    A (paradigm, domain) holds one sweep: the same periods, method and reference at every weight,
+    each weight once.
+    """
+    metric = scores.settings.metric
+    sweeps: dict[tuple[str, str], list[ModelRecord]] = {}
+    for r in records:
+        if r.kind == "temporal":
+            sweeps.setdefault((r.paradigm, r.domain), []).append(r)
+    rows = []
+    for (paradigm, domain), sweep in sorted(sweeps.items()):
+        if len({_sweep_key(r) for r in sweep}) > 1:
+            raise InputError(
+                f"model records: the temporal merges of {paradigm}/{domain} mix periods, methods "
+                "or references; the analysis takes one weight sweep per paradigm and domain"
+            )
+        weights = [r.weight for r in sweep]
+        if len(set(weights)) != len(weights):
+            raise InputError(
+                f"model records: two temporal merges of {paradigm}/{domain} have the same weight"
+            )
+        group = []
+        for r in sorted(sweep, key=lambda r: r.weight):
+            assert r.periods is not None
+            selected, n_selection = scores.selection(paradigm, r.model, domain)
+            reported, n_test, _ = scores.report(paradigm, r.model, domain)
+            group.append(
+                {
+                    "paradigm": paradigm,
+                    "domain": domain,
+                    "weight": r.weight,
+                    "model": r.model,
+                    "method": r.method,
+                    "reference": r.reference,
+                    "period_old": r.periods[0],
+                    "period_new": r.periods[1],
+                    "metric": metric,
+                    "selection": selected,
+                    "test": reported[metric],
+                    "n_selection_users": n_selection,
+                    "n_test_users": n_test,
+                }
+            )
+        best = optimal_weight([g["weight"] for g in group], [g["selection"] for g in group])
+        rows += [{**g, "is_optimal": g["weight"] == best} for g in group]
+    return pd.DataFrame(rows, columns=list(TEMPORAL_COLUMNS))
+
+
+def optimal_weights_table(
+    temporal: pd.DataFrame,
+    records: Sequence[ModelRecord],
+    scores: Scores,
+    recency: Mapping[str, Recency],
+    statistic: str,
+) -> pd.DataFrame:
+    """Per (paradigm, domain): λ*, the test metric at λ*, at the uniform weight and of the latest
+    checkpoint (the later period's cell), and the domain's recency statistic."""
+    metric = scores.settings.metric
+    by_name = index_records(records)
+    rows = []
+    if temporal.empty:
+        return pd.DataFrame(columns=list(OPTIMAL_COLUMNS))
+    for (paradigm, domain), sweep in temporal.groupby(["paradigm", "domain"], sort=True):
+        at = sweep.set_index("weight")
+        best = float(at.index[at["is_optimal"]][0])
+        uniform = uniform_weight(list(at.index))
+        new = at["period_new"].iloc[0]
+        latest = _cell_record(by_name, paradigm, domain, new, f"the weight sweep of {domain}")
+        latest_value = scores.report(paradigm, latest.model, domain)[0][metric]
+        rows.append(
+            {
+                "paradigm": paradigm,
+                "domain": domain,
+                "period_old": at["period_old"].iloc[0],
+                "period_new": new,
+                "method": at["method"].iloc[0],
+                "reference": at["reference"].iloc[0],
+                "metric": metric,
+                "n_weights": len(at),
+                "weight_optimal": best,
+                "selection_at_optimal": at.loc[best, "selection"],
+                "test_at_optimal": at.loc[best, "test"],
+                "weight_uniform": uniform,
+                "test_at_uniform": at.loc[uniform, "test"],
+                "test_latest": latest_value,
+                "gain_vs_uniform": at.loc[best, "test"] - at.loc[uniform, "test"],
+                "gain_vs_latest": at.loc[best, "test"] - latest_value,
+                "recency_statistic": statistic,
+                "recency_period": recency[domain].period,
+                "recency": recency[domain].value,
+            }
+        )
+    return pd.DataFrame(rows, columns=list(OPTIMAL_COLUMNS))
