@@ -20,13 +20,15 @@ _M_MMAP_THRESHOLD = -3
 @functools.cache
 def keep_heap_for_chunks(mmap_threshold: int = 32 << 20, trim_threshold: int = 256 << 20) -> bool:
     """Raise glibc's mmap and trim thresholds once per process; returns whether it applied."""
-    name = ctypes.util.find_library("c")
-    if not name:
-        return False
-    try:
-        libc = ctypes.CDLL(name)
-        mallopt = libc.mallopt
+    try:  # the process's own symbols include the C library's (no ldconfig subprocess)
+        mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):
-        return False
+        name = ctypes.util.find_library("c")
+        if not name:
+            return False
+        try:
+            mallopt = ctypes.CDLL(name).mallopt
+        except (OSError, AttributeError):
+            return False
     ok = mallopt(_M_MMAP_THRESHOLD, mmap_threshold) == 1
     return mallopt(_M_TRIM_THRESHOLD, trim_threshold) == 1 and ok

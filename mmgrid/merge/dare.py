@@ -38,6 +38,12 @@ def drop_mask(seed: int, name: str, input_index: int, start: int, count: int, p:
 
 
 def apply_drop(delta: np.ndarray, dropped: np.ndarray, p: float, rescale: bool) -> np.ndarray:
-    """Zero dropped entries; with ``rescale``, divide the survivors by float32(1 − p)."""
-    kept = delta / np.float32(1.0 - p) if rescale else delta
-    return np.where(dropped.reshape(delta.shape), np.float32(0), kept)
+    """In place: set dropped entries to +0; with ``rescale``, divide the survivors by
+    float32(1 − p). Returns ``delta``."""
+    if rescale:
+        np.divide(delta, np.float32(1.0 - p), out=delta)
+    keep = dropped.reshape(delta.shape).astype(np.uint32)
+    keep -= np.uint32(1)  # dropped -> 0, kept -> all ones
+    bits = delta.view(np.uint32)
+    np.bitwise_and(bits, keep, out=bits)
+    return delta

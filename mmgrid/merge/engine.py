@@ -1,15 +1,16 @@
 # ruff: noqa: RUF002 (math notation in docstrings)
 """The merge engine: streams every tensor in row chunks through the chosen method.
 
-All arithmetic is float32 on chunks of at most ``chunk_elems`` elements (at least one row);
-each output element is rounded once to its output dtype and written at its precomputed offset.
-Results are bit-identical for every chunk size and thread count.
+A chunk (at most ``chunk_elems`` elements, at least one row) is the unit of reading, writing and
+threading; it is computed in blocks of ``BLOCK_ELEMS`` elements held in the split-pair layout
+(``layout``) in per-thread scratch buffers. All arithmetic is float32; each output element is
+rounded once to its output dtype and written at its precomputed offset. Results are
+bit-identical for every chunk size and thread count.
 """
 
 from __future__ import annotations
 
 import shutil
-import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -22,18 +23,20 @@ import numpy as np
 
 from mmgrid.atomic import atomic_dir, write_json
 from mmgrid.merge import dare as dare_rng
-from mmgrid.merge import lora
+from mmgrid.merge import layout, lora
 from mmgrid.merge import select as selection
 from mmgrid.merge.allocator import keep_heap_for_chunks
-from mmgrid.merge.dtypes import from_fp32, to_fp32
+from mmgrid.merge.dtypes import STORAGE, from_fp32, to_fp32
 from mmgrid.merge.methods import extrapolate, linear, task_arithmetic, ties
 from mmgrid.merge.plan import MergePlan, TensorJob, build_plan
 from mmgrid.merge.provenance import provenance
-from mmgrid.merge.safetensors_io import FileReader, OutTensor, SafetensorsWriter
-from mmgrid.merge.select import BracketSelect, RadixSelect, abs_bits
+from mmgrid.merge.safetensors_io import FileReader, OutTensor, SafetensorsWriter, TensorInfo
+from mmgrid.merge.scratch import Scratch
+from mmgrid.merge.select import BracketSelect, RadixSelect
 from mmgrid.merge.spec import MergeSpec, parse_spec
 
-DEFAULT_CHUNK_ELEMS = 1 << 18
+DEFAULT_CHUNK_ELEMS = 1 << 20  # rows read, written and handed to a thread at a time
+BLOCK_ELEMS = 1 << 17  # elements computed at a time (its float32 operands stay in cache)
 PENDING_CAP = 1 << 22  # majority-sign patches kept in memory before falling back to a rerun
 # Non-tensor files a merged checkpoint needs (model config and tokenizer); nothing else of the
 # source directory is copied (e.g. a training log describes the source, not the merge).
@@ -157,6 +160,76 @@ def ordered_map(fn: Callable[[Any], Any], items: Iterable[Any], threads: int) ->
             yield window.popleft().result()
 
 
+class _Rows:
+    """The operands of rows ``[r0, r1)`` of one job, each loaded on first use: a read-only view
+    of stored bf16 bits (mapped, no copy) or a flat float32 array (other dtypes, rows beyond an
+    input's vocabulary, LoRA)."""
+
+    def __init__(self, engine: _Engine, job: TensorJob, r0: int, r1: int) -> None:
+        self.e, self.job, self.r0, self.r1 = engine, job, r0, r1
+        self.n = (r1 - r0) * job.row_len
+        self.start = r0 * job.row_len
+        self._sources: dict[Any, np.ndarray] = {}
+        self._mapped: list[TensorInfo] = []
+
+    def blocks(self) -> Iterator[_Block]:
+        for b0 in range(0, self.n, BLOCK_ELEMS):
+            yield _Block(self, b0, min(self.n, b0 + BLOCK_ELEMS))
+
+    def stored(self, info: TensorInfo) -> np.ndarray:
+        key = ("stored", info.file, info.offset)
+        src = self._sources.get(key)
+        if src is None:
+            if info.dtype == "BF16" and self.r1 <= info.rows:
+                src = self.e.reader.view_rows(info, self.r0, self.r1)
+                self._mapped.append(info)
+            else:
+                src = self.e.fp32_rows(info, self.job, self.r0, self.r1).reshape(-1)
+            self._sources[key] = src
+        return src
+
+    def value(self, i: int) -> np.ndarray:
+        """Input i's values: stored rows, or base rows + LoRA ΔW."""
+        item = self.job.inputs[i]
+        if item.lora is None:
+            return self.stored(item.dense or item.base)
+        key = ("value", i)
+        if key not in self._sources:
+            x = self.e.fp32_rows(item.dense or item.base, self.job, self.r0, self.r1)
+            x += lora.delta_rows(self.e.reader, item.lora, self.r0, self.r1)
+            self._sources[key] = x.reshape(-1)
+        return self._sources[key]
+
+    def lora_delta(self, i: int) -> np.ndarray:
+        key = ("lora", i)
+        if key not in self._sources:
+            d = lora.delta_rows(self.e.reader, self.job.inputs[i].lora, self.r0, self.r1)
+            self._sources[key] = d.reshape(-1)
+        return self._sources[key]
+
+    def release(self) -> None:
+        """Unmap the rows viewed in mapped files."""
+        for info in self._mapped:
+            self.e.reader.release_rows(info, self.r0, self.r1)
+        self._mapped.clear()
+        self._sources.clear()
+
+
+class _Block:
+    """Elements ``[b0, b1)`` of a :class:`_Rows`, computed in the split-pair layout."""
+
+    def __init__(self, rows: _Rows, b0: int, b1: int) -> None:
+        self.rows, self.job, self.b0, self.b1 = rows, rows.job, b0, b1
+        self.n = b1 - b0
+        self.size = 2 * layout.half(self.n)
+        self.start = rows.start + b0  # flat index of the first element in the tensor
+        self.memo: dict[str, np.ndarray] = {}
+
+    def flat(self, positions: np.ndarray) -> np.ndarray:
+        """Element indices within the block of split positions."""
+        return layout.flat_positions(positions, self.n)
+
+
 class _Engine:
     """Reads operands for row chunks and runs one merge plan."""
 
@@ -169,11 +242,11 @@ class _Engine:
         self.log = log
         self.weights = plan.spec.weights
         self.writer: SafetensorsWriter | None = None
-        self._last_reference = threading.local()
+        self.scratch = Scratch()
 
     # -- operands -------------------------------------------------------------------------
-    def _fp32(self, info, job: TensorJob, r0: int, r1: int) -> np.ndarray:
-        """Rows of ``info``; rows beyond its vocabulary come from the target (vocab padding)."""
+    def fp32_rows(self, info, job: TensorJob, r0: int, r1: int) -> np.ndarray:
+        """Rows of ``info`` in float32; rows beyond its vocabulary come from the target."""
         if r1 <= info.rows:
             return to_fp32(self.reader.read_rows(info, r0, r1), info.dtype)
         tail = to_fp32(self.reader.read_rows(job.target, max(r0, info.rows), r1), job.target.dtype)
@@ -182,86 +255,107 @@ class _Engine:
         head = to_fp32(self.reader.read_rows(info, r0, info.rows), info.dtype)
         return np.concatenate([head, tail])
 
-    def target(self, job: TensorJob, r0: int, r1: int) -> np.ndarray:
-        """θ_target rows (never modified by callers); reuses the reference rows this thread
-        just read when the target is the reference."""
-        memo = getattr(self._last_reference, "rows", None)
-        if job.target == job.reference and memo is not None and memo[0] == (job.name, r0, r1):
-            return memo[1]
-        return self._fp32(job.target, job, r0, r1)
+    def load(self, src: np.ndarray, blk: _Block, name: str) -> np.ndarray:
+        """Block ``blk`` of a flat source as float32 in split order, in scratch ``name``."""
+        out = self.scratch.get(name, blk.size)
+        part = src[blk.b0 : blk.b1]
+        if src.dtype != np.uint16:
+            return layout.split(part, out)
+        if blk.n % 2:  # widening works on pairs: pad the last one
+            padded = self.scratch.get("pad", blk.size, np.uint16)
+            padded[: blk.n] = part
+            padded[blk.n] = 0
+            part = padded
+        return layout.widen_bf16(part, out)
 
-    def reference(self, job: TensorJob, r0: int, r1: int) -> np.ndarray:
-        """θ_reference rows (never modified by callers), remembered for :meth:`target`."""
-        rows = self._fp32(job.reference, job, r0, r1)
-        self._last_reference.rows = ((job.name, r0, r1), rows)
-        return rows
+    def value(self, blk: _Block, i: int) -> np.ndarray:
+        return self.load(blk.rows.value(i), blk, f"v{i}")
 
-    def value(self, job: TensorJob, i: int, r0: int, r1: int) -> np.ndarray:
-        item = job.inputs[i]
-        x = self._fp32(item.dense or item.base, job, r0, r1)
-        if item.lora is not None:
-            x += lora.delta_rows(self.reader, item.lora, r0, r1)
-        return x
+    def reference(self, blk: _Block) -> np.ndarray:
+        """θ_reference (never modified by callers)."""
+        if "ref" not in blk.memo:
+            blk.memo["ref"] = self.load(blk.rows.stored(blk.job.reference), blk, "ref")
+        return blk.memo["ref"]
 
-    def deltas(self, job: TensorJob, r0: int, r1: int) -> list[np.ndarray]:
-        """τᵢ for every input (θᵢ − θ_reference; LoRA: scale·B@A), after DARE if configured."""
-        ref = None
+    def target(self, blk: _Block) -> np.ndarray:
+        """θ_target (never modified by callers); the reference's block when they coincide."""
+        if blk.job.target == blk.job.reference:
+            return self.reference(blk)
+        if "tgt" not in blk.memo:
+            blk.memo["tgt"] = self.load(blk.rows.stored(blk.job.target), blk, "tgt")
+        return blk.memo["tgt"]
+
+    def deltas(self, blk: _Block) -> list[np.ndarray]:
+        """τᵢ for every input (θᵢ − θ_reference; LoRA: scale·B@A), after DARE if configured;
+        fresh scratch arrays the caller may overwrite."""
         out = []
-        for i, item in enumerate(job.inputs):
+        for i, item in enumerate(blk.job.inputs):
             if item.dense is not None:
-                if ref is None:
-                    ref = self.reference(job, r0, r1)
-                d = self._fp32(item.dense, job, r0, r1)
-                d -= ref
+                d = self.load(blk.rows.stored(item.dense), blk, f"d{i}")
+                np.subtract(d, self.reference(blk), out=d)
             elif item.lora is not None:
-                d = lora.delta_rows(self.reader, item.lora, r0, r1)
+                d = self.load(blk.rows.lora_delta(i), blk, f"d{i}")
             else:
-                d = np.zeros((r1 - r0, job.row_len), np.float32)
+                d = self.scratch.get(f"d{i}", blk.size)
+                d.fill(0)
             if self.plan.dare is not None:
                 p = self.plan.dare.drop_rate
-                n = (r1 - r0) * job.row_len
-                dropped = dare_rng.drop_mask(self.spec.seed, job.name, i, r0 * job.row_len, n, p)
-                d = dare_rng.apply_drop(d, dropped, p, self.plan.dare.rescale)
+                flat = dare_rng.drop_mask(self.spec.seed, blk.job.name, i, blk.start, blk.n, p)
+                dropped = layout.split(flat, self.scratch.get("drop", blk.size, np.bool_))
+                dare_rng.apply_drop(d, dropped, p, self.plan.dare.rescale)
             out.append(d)
         return out
 
     # -- single-pass methods ---------------------------------------------------------------
-    def combine(self, job: TensorJob, r0: int, r1: int) -> np.ndarray:
+    def combine(self, blk: _Block) -> np.ndarray:
         spec, opts = self.spec, self.spec.options
+        k = len(blk.job.inputs)
         if spec.method == "linear":
-            values = [self.value(job, i, r0, r1) for i in range(len(job.inputs))]
-            return linear.combine(values, self.weights, opts)
+            return linear.combine([self.value(blk, i) for i in range(k)], self.weights, opts)
         if spec.method == "extrapolate" and not extrapolate.uses_deltas(opts):
-            values = [self.value(job, i, r0, r1) for i in range(len(job.inputs))]
+            values = [self.value(blk, i) for i in range(k)]
             return extrapolate.combine_values(values, opts)
-        deltas = self.deltas(job, r0, r1)
+        deltas = self.deltas(blk)
         if spec.method == "extrapolate":
-            return extrapolate.combine_deltas(self.target(job, r0, r1), deltas, opts)
+            return extrapolate.combine_deltas(self.target(blk), deltas, opts)
         if spec.method == "task_arithmetic":
-            return task_arithmetic.combine(self.target(job, r0, r1), deltas, self.weights, opts)
+            return task_arithmetic.combine(self.target(blk), deltas, self.weights, opts)
         # dare followed by linear or task arithmetic
         if opts.merge == "linear":
-            values = []
             for i, d in enumerate(deltas):
-                item = job.inputs[i]
-                anchor = (
-                    self.reference(job, r0, r1)
-                    if job.reference is not None
-                    else self._fp32(item.base, job, r0, r1)
-                )
-                values.append(anchor + d)
-            return linear.combine(values, self.weights, opts.merge_options)
-        target = self.target(job, r0, r1)
-        return task_arithmetic.combine(target, deltas, self.weights, opts.merge_options)
+                if blk.job.reference is not None:
+                    anchor = self.reference(blk)
+                else:
+                    anchor = self.load(blk.rows.stored(blk.job.inputs[i].base), blk, "anchor")
+                np.add(anchor, d, out=d)
+            return linear.combine(deltas, self.weights, opts.merge_options)
+        return task_arithmetic.combine(self.target(blk), deltas, self.weights, opts.merge_options)
 
-    def finish(self, job: TensorJob, r0: int, r1: int, out: np.ndarray) -> np.ndarray:
-        """Apply the vocabulary-row copy, round once to the output dtype."""
+    def out_buffer(self, rows: _Rows) -> np.ndarray:
+        """The chunk's output in storage dtype (element order), one spare element."""
+        dtype = STORAGE[rows.job.out_dtype]
+        return self.scratch.get("out", rows.n + 1, dtype)
+
+    def store(self, blk: _Block, x: np.ndarray, out: np.ndarray, nan_free: bool = False) -> None:
+        """Round block result ``x`` once to the output dtype into the chunk output ``out``."""
+        tmp = self.scratch.get("round", blk.size, np.uint32)
+        layout.to_storage(x, blk.n, blk.job.out_dtype, tmp, out[blk.b0 : blk.b1 + 1], nan_free)
+
+    def write(self, rows: _Rows, out: np.ndarray) -> None:
+        """Apply the vocabulary-row copy, write the chunk and release its mapped rows."""
+        job, r0, r1 = rows.job, rows.r0, rows.r1
         if job.copy_rows is not None:
             start, end, src = job.copy_rows
             lo, hi = max(r0, start), min(r1, end)
             if lo < hi:
-                out[lo - r0 : hi - r0] = self.value(job, src, lo, hi)
-        return from_fp32(out, job.out_dtype)
+                item = job.inputs[src]
+                x = self.fp32_rows(item.dense or item.base, job, lo, hi)
+                if item.lora is not None:
+                    x += lora.delta_rows(self.reader, item.lora, lo, hi)
+                a = (lo - r0) * job.row_len
+                out[a : a + x.size] = from_fp32(x.reshape(-1), job.out_dtype)
+        self.writer.write_rows(job.name, r0, out[: rows.n])
+        rows.release()
 
     def chunks(self, jobs: Iterable[TensorJob]) -> Iterator[Chunk]:
         for job in jobs:
@@ -287,8 +381,11 @@ class _Engine:
         return list(self.writer.files)
 
     def _single_chunk(self, chunk: Chunk) -> None:
-        job, r0, r1 = chunk
-        self.writer.write_rows(job.name, r0, self.finish(job, r0, r1, self.combine(job, r0, r1)))
+        rows = _Rows(self, *chunk)
+        out = self.out_buffer(rows)
+        for blk in rows.blocks():
+            self.store(blk, self.combine(blk), out)
+        self.write(rows, out)
 
 
 class _TiesRunner:
@@ -299,6 +396,11 @@ class _TiesRunner:
     def __init__(self, engine: _Engine, opts: ties.TiesOptions):
         self.e = engine
         self.opts = opts
+        # elect mass: an exactly zero sum with a non-zero entry has a positive entry, hence a
+        # non-zero +1 merge (a count divisor cannot round it to 0), so that marks cancellations
+        self.cancel_by_merge = (
+            opts.weighting == "pre_trim" and opts.elect == "mass" and opts.divisor != "weight_sum"
+        )
 
     def run(self) -> None:
         jobs = self.e.plan.jobs
@@ -311,8 +413,22 @@ class _TiesRunner:
                 )
             self._group(group)
 
-    def _scaled(self, job: TensorJob, r0: int, r1: int) -> list[np.ndarray]:
-        return ties.scaled_deltas(self.e.deltas(job, r0, r1), self.e.weights, self.opts)
+    def _scaled(self, blk: _Block) -> list[np.ndarray]:
+        return ties.scaled_deltas(self.e.deltas(blk), self.e.weights, self.opts)
+
+    def _each_block(self, chunk: Chunk, fn: Callable[[_Block, list[np.ndarray]], None]) -> None:
+        """Call ``fn(block, scaled deltas)`` for every block of ``chunk``."""
+        rows = _Rows(self.e, *chunk)
+        try:
+            for blk in rows.blocks():
+                fn(blk, self._scaled(blk))
+        finally:
+            rows.release()
+
+    def _abs_bits(self, x: np.ndarray, n: int) -> np.ndarray:
+        """|x| bit patterns of the first ``n`` (real) elements, in scratch."""
+        out = self.e.scratch.get("abs", n, np.uint32)
+        return np.bitwise_and(x[:n].view(np.uint32), np.uint32(0x7FFFFFFF), out=out)
 
     def _group(self, group: list[TensorJob]) -> None:
         k = len(group[0].inputs)
@@ -344,11 +460,18 @@ class _TiesRunner:
         bracket = BracketSelect(rank, d, brackets)
 
         def stats(chunk: Chunk):
-            xs = self._scaled(*chunk)
-            return [
-                BracketSelect.chunk_stats(abs_bits(x), lo, width)
-                for x, (lo, width) in zip(xs, brackets, strict=True)
-            ]
+            below, inside = [0] * k, [[] for _ in range(k)]
+
+            def block(blk: _Block, xs: list[np.ndarray]) -> None:
+                masks = tuple(self.e.scratch.get(m, blk.n, np.bool_) for m in ("below", "inside"))
+                for i, (x, (lo, width)) in enumerate(zip(xs, brackets, strict=True)):
+                    bits = self._abs_bits(x, blk.n)
+                    b, members = BracketSelect.chunk_stats(bits, lo, width, masks)
+                    below[i] += b
+                    inside[i].append(members)
+
+            self._each_block(chunk, block)
+            return [(b, np.concatenate(m)) for b, m in zip(below, inside, strict=True)]
 
         for found in ordered_map(stats, chunks, self.e.threads):
             bracket.add(found)
@@ -364,7 +487,14 @@ class _TiesRunner:
         step = max(1, -(-n // selection.SAMPLE_BUDGET))
 
         def sample(chunk: Chunk):
-            return [abs_bits(x)[::step].copy() for x in self._scaled(*chunk)]
+            parts: list[list[np.ndarray]] = [[] for _ in range(k)]
+
+            def block(blk: _Block, xs: list[np.ndarray]) -> None:
+                for i, x in enumerate(xs):
+                    parts[i].append(self._abs_bits(x, blk.n)[::step].copy())
+
+            self._each_block(chunk, block)
+            return [np.concatenate(p) for p in parts]
 
         parts: list[list[np.ndarray]] = [[] for _ in range(k)]
         for xs in ordered_map(sample, heads, self.e.threads):
@@ -374,20 +504,30 @@ class _TiesRunner:
 
     def _radix_select(self, chunks: list[Chunk], select: RadixSelect) -> None:
         """The exact fallback: histograms of the high, then the low 16 bits (2 passes)."""
+        k = select.k
+
+        def hists(chunk: Chunk, hist: Callable[[int, np.ndarray], np.ndarray]):
+            acc = [np.zeros(selection.BUCKETS, np.int64) for _ in range(k)]
+
+            def block(blk: _Block, xs: list[np.ndarray]) -> None:
+                for i, x in enumerate(xs):
+                    acc[i] += hist(i, x[: blk.n])
+
+            self._each_block(chunk, block)
+            return acc
 
         def high(chunk: Chunk):
-            return [RadixSelect.high_hist(x) for x in self._scaled(*chunk)]
+            return hists(chunk, lambda _i, x: RadixSelect.high_hist(x))
 
-        for hists in ordered_map(high, chunks, self.e.threads):
-            select.add_high(hists)
+        for found in ordered_map(high, chunks, self.e.threads):
+            select.add_high(found)
         select.finish_high()
 
         def low(chunk: Chunk):
-            xs = self._scaled(*chunk)
-            return [RadixSelect.low_hist(x, h) for x, h in zip(xs, select.buckets, strict=True)]
+            return hists(chunk, lambda i, x: RadixSelect.low_hist(x, select.buckets[i]))
 
-        for hists in ordered_map(low, chunks, self.e.threads):
-            select.add_low(hists)
+        for found in ordered_map(low, chunks, self.e.threads):
+            select.add_low(found)
         select.finish_low()
 
     def _merge(self, group, thresholds, budgets) -> None:
@@ -412,38 +552,31 @@ class _TiesRunner:
         """One merge pass; with ``zero`` None the sign of zero sums is provisionally +1 and the
         −1 alternatives are returned for patching once the majority is known."""
         budgets = list(budgets) if budgets is not None else None
-        e, opts = self.e, self.opts
+        e = self.e
 
         def work(chunk: Chunk):
-            job, r0, r1 = chunk
-            xs = self._scaled(job, r0, r1)
-            trimmed, any_keep = [], None
-            for i, x in enumerate(xs):
-                if budgets is None:
-                    t, keep = ties.trim_ge(x, thresholds[i])
-                else:
-                    t, keep, used = ties.trim_exact(x, thresholds[i], budgets[i])
-                    budgets[i] -= used
-                trimmed.append(t)
-                any_keep = keep if any_keep is None else np.logical_or(any_keep, keep, out=any_keep)
-            total = ties.elect_sum(trimmed, e.weights, opts)
-            positive = ties.elected_direction(total, zero is None or zero > 0)
-            target = e.target(job, r0, r1)
-            merged = ties.finish(
-                target, ties.elected_merge(trimmed, e.weights, opts, positive), opts
-            )
-            patch = None
-            if zero is None:  # zero sums with a kept entry, patched once the majority is known
-                cancel = np.logical_and(total == 0, any_keep, out=any_keep)
-                patch = self._zero_sum_patch(job, r0, r1, cancel, trimmed, target)
-            e.writer.write_rows(job.name, r0, e.finish(job, r0, r1, merged))
-            return ties.sign_balance(total), patch
+            rows = _Rows(e, *chunk)
+            out = e.out_buffer(rows)
+            balance, patches = 0, []
+            for blk in rows.blocks():
+                merged, b, patch = self._merge_block(blk, thresholds, budgets, zero)
+                nan_free = merged is not None and budgets is None
+                if merged is None:  # a NaN was kept: redo the block with exact trimming
+                    merged, b, patch = self._merge_block(blk, thresholds, budgets, zero, True)
+                balance += b
+                if patch is not None:
+                    patches.append(patch)
+                e.store(blk, merged, out, nan_free)
+            e.write(rows, out)
+            return balance, patches
 
         threads = 1 if budgets is not None else e.threads
         balance, pending, size, overflow = 0, [], 0, False
-        for b, patch in ordered_map(work, e.chunks(group), threads):
+        for b, patches in ordered_map(work, e.chunks(group), threads):
             balance += b
-            if patch is not None and not overflow:
+            for patch in patches:
+                if overflow:
+                    break
                 size += len(patch[1])
                 overflow = size > PENDING_CAP
                 if overflow:
@@ -452,19 +585,85 @@ class _TiesRunner:
                     pending.append(patch)
         return balance, pending, overflow
 
-    def _zero_sum_patch(self, job: TensorJob, r0: int, r1: int, cancel, trimmed, target):
-        """The −1 alternative, rounded, at the chunk's ``cancel`` positions (None if none).
+    def _trim(self, blk: _Block, xs: list[np.ndarray], thresholds, budgets, exact: bool):
+        """Trimmed copies of ``xs`` (in place unless ``exact``); ``exact`` drops NaN."""
+        if budgets is not None:  # exact_k: threshold ties kept in element order, budgets shared
+            trimmed = []
+            for i, x in enumerate(xs):
+                t, _, used = ties.trim_exact(x[: blk.n], thresholds[i], budgets[i], blk.flat)
+                budgets[i] -= used
+                x[: blk.n] = t
+                x[blk.n :] = 0
+                trimmed.append(x)
+            return trimmed
+        if exact:
+            return [ties.trim_ge(x, t)[0] for x, t in zip(xs, thresholds, strict=True)]
+        work = self.e.scratch.get("trim", blk.size, np.int32)
+        return [ties.trim_ge_inplace(x, t, work) for x, t in zip(xs, thresholds, strict=True)]
 
-        ``cancel`` marks zero sums with a kept entry: a superset of true cancellations, since
-        patching a position whose kept entries are all 0 rewrites the same value.
+    def _merge_block(self, blk: _Block, thresholds, budgets, zero, exact: bool = False):
+        """(merged block, sign balance, zero-sum patch or None); merged is None when the fast
+        trimming kept a NaN (the caller then asks again with ``exact``)."""
+        e, opts, n = self.e, self.opts, blk.n
+        fast = budgets is None and not exact
+        trimmed = self._trim(blk, self._scaled(blk), thresholds, budgets, exact)
+        total = ties.elect_sum(trimmed, e.weights, opts, out=e.scratch.get("total", blk.size))
+        merged, cancel = self._disjoint_merge(blk, trimmed, total, zero)
+        balance, patch = 0, None
+        if zero is None:  # the scope's majority sign decides the zero sums afterwards
+            signs = np.sign(total[:n], out=e.scratch.get("signs", n))
+            total_sign = signs.sum()  # ±1 and 0 in float32: exact for a block's count
+            nan = np.isnan(total_sign)
+            balance = ties.sign_balance(total[:n]) if nan else int(total_sign)
+        target = e.target(blk)
+        out = ties.finish(target, merged, opts)
+        if fast and np.isnan(out.max()):  # NaN-free otherwise: the rounding need not look
+            return None, 0, None
+        if zero is None and len(cancel):
+            patch = self._zero_sum_patch(blk, cancel, trimmed, target)
+        return out, balance, patch
+
+    def _disjoint_merge(self, blk: _Block, trimmed, total, zero):
+        """The disjoint merge of every element, and the split positions of zero sums that have
+        a non-zero entry (only when ``zero`` is None: the sign of zero sums is provisional)."""
+        e, n = self.e, blk.n
+        positive = e.scratch.get("positive", blk.size, np.bool_)
+        ties.elected_direction(total, zero is None or zero > 0, out=positive)
+        merged = ties.elected_merge(trimmed, e.weights, self.opts, positive, e.scratch)
+        if zero is not None:
+            return merged, np.empty(0, np.int64)
+        cancel = e.scratch.get("cancel", blk.size, np.bool_)
+        np.equal(total, np.float32(0), out=cancel)
+        if not np.count_nonzero(cancel[:n]):
+            return merged, np.empty(0, np.int64)
+        nonzero = e.scratch.get("nonzero", blk.size, np.bool_)
+        if self.cancel_by_merge:
+            np.not_equal(merged, np.float32(0), out=nonzero)
+        else:
+            bits = e.scratch.get("anybits", blk.size, np.uint32)
+            np.copyto(bits, trimmed[0].view(np.uint32))
+            for t in trimmed[1:]:
+                np.bitwise_or(bits, t.view(np.uint32), out=bits)
+            np.not_equal(bits, np.uint32(0), out=nonzero)
+        np.logical_and(cancel, nonzero, out=cancel)
+        return merged, np.flatnonzero(cancel[:n])
+
+    def _zero_sum_patch(self, blk: _Block, idx, trimmed, target):
+        """The −1 alternative, rounded, at the block's split positions ``idx`` (None if none).
+
+        ``idx`` holds zero sums with a non-zero entry (or, for other elect modes, any non-zero
+        entry): a superset of true cancellations, since patching a position whose entries are
+        all 0 rewrites the same value.
         """
+        job = blk.job
+        flat = blk.start + blk.flat(idx)
         if job.copy_rows is not None:
             s, end, _ = job.copy_rows
-            cancel[max(0, s - r0) : max(0, end - r0)] = False
-        if not cancel.any():
+            inside = (flat >= s * job.row_len) & (flat < end * job.row_len)
+            idx, flat = idx[~inside], flat[~inside]
+        if not len(idx):
             return None
-        idx = np.flatnonzero(cancel)
-        picked = [t.reshape(-1)[idx] for t in trimmed]
+        picked = [t[idx] for t in trimmed]
         _, neg = ties.signed_merges(picked, self.e.weights, self.opts)
-        alt = ties.finish(target.reshape(-1)[idx], neg, self.opts)
-        return job.name, idx + r0 * job.row_len, from_fp32(alt, job.out_dtype)
+        alt = ties.finish(target[idx], neg, self.opts)
+        return job.name, flat, from_fp32(alt, job.out_dtype)

@@ -109,13 +109,19 @@ class MergePlan:
         return sum(j.numel * itemsize(j.out_dtype) for j in self.jobs)
 
     def peak_bytes(self, chunk_elems: int, threads: int) -> int:
-        """Predicted working memory: per thread, K inputs and K deltas in fp32 plus temporaries."""
+        """Predicted working memory: per thread, float32 block buffers (inputs, deltas and
+        temporaries) and a chunk of output; per chunk in flight (2 per thread), its mapped input
+        rows and any float32 operand rows (other dtypes, LoRA)."""
+        from mmgrid.merge.engine import BLOCK_ELEMS
+
         k = len(self.spec.inputs)
         largest_row = max((j.row_len for j in self.jobs), default=1)
         chunk = max(chunk_elems, largest_row)
-        per_thread = chunk * 4 * (3 * k + 8)
+        block = min(chunk, BLOCK_ELEMS)
+        per_thread = block * 4 * (k + 16) + chunk * 4
+        per_chunk = chunk * 4 * (k + 2)
         hist = HIST_BYTES * k if self.ties else 0
-        return per_thread * threads + hist
+        return (per_thread + 2 * per_chunk) * threads + hist
 
     def describe(self, chunk_elems: int, threads: int) -> str:
         mib = 1024 * 1024

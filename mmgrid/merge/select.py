@@ -154,13 +154,27 @@ class BracketSelect:
         self.hists = [None if w == ALL_BITS else np.zeros(w, np.int64) for _, w in brackets]
 
     @staticmethod
-    def chunk_stats(bits: np.ndarray, lo: int, width: int) -> tuple[int, np.ndarray]:
-        """(elements below the bracket, offsets from ``lo`` of those inside); reuses ``bits``."""
+    def chunk_stats(
+        bits: np.ndarray, lo: int, width: int, masks: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> tuple[int, np.ndarray]:
+        """(elements below the bracket, offsets from ``lo`` of those inside, a new array).
+
+        ``masks``: optional bool scratch arrays of at least ``bits.size`` elements.
+        """
         if width == ALL_BITS:
-            return 0, bits
-        below = int(np.count_nonzero(bits < np.uint32(lo)))
-        off = np.subtract(bits, np.uint32(lo), out=bits)  # below lo wraps to large offsets
-        return below, off[off < np.uint32(width)]
+            return 0, bits.copy()
+        if masks is None:
+            masks = (np.empty(bits.shape, np.bool_), np.empty(bits.shape, np.bool_))
+        below, inside = (m[: bits.size] for m in masks)
+        n_below = int(np.count_nonzero(np.less(bits, np.uint32(lo), out=below)))
+        if lo + width < ALL_BITS:
+            np.less(bits, np.uint32(lo + width), out=inside)
+            np.not_equal(inside, below, out=inside)  # [lo, lo + width): below hi, not below lo
+        else:
+            np.logical_not(below, out=inside)
+        members = bits[inside]
+        members -= np.uint32(lo)
+        return n_below, members
 
     def add(self, stats: list[tuple[int, np.ndarray]]) -> None:
         for i, (below, inside) in enumerate(stats):

@@ -8,8 +8,6 @@ from dataclasses import asdict, dataclass, field, is_dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from mmgrid.errors import InputError
 from mmgrid.merge.dtypes import ALIASES as DTYPE_ALIASES
 from mmgrid.merge.fields import Fields
@@ -87,6 +85,8 @@ class MergeSpec:
 
 def load_spec(path: str | Path) -> MergeSpec:
     """Read and validate a YAML merge spec; relative paths resolve against its directory."""
+    import yaml  # only here: merges given as mappings do not pay for importing it
+
     path = Path(path)
     try:
         data = yaml.safe_load(path.read_text())

@@ -262,3 +262,41 @@ def test_fp32_output_and_sharded_io(tmp_path, models):
     for k, v in want.items():
         assert got[k].dtype == torch.float32
         assert np.array_equal(got[k].numpy(), v), k
+
+
+@pytest.mark.parametrize("options", [{}, {"density": 0.3}], ids=["study", "density"])
+def test_ties_with_nan_and_inf_inputs(tmp_path, models, monkeypatch, options):
+    """A NaN delta is trimmed and an infinite one kept, as in the naive reference (the fast
+    trimming keeps NaN, so those blocks are redone with exact trimming)."""
+    from mmgrid.merge.methods import ties as ties_method
+
+    exact_trims = []
+    real_trim = ties_method.trim_ge
+    monkeypatch.setattr(ties_method, "trim_ge", lambda *a: exact_trims.append(1) or real_trim(*a))
+    tunes = [{k: v.copy() for k, v in t.items()} for t in models["tunes"]]
+    name = "model.layers.0.mlp.up_proj.weight"
+    tunes[0][name].reshape(-1)[[3, 40, 41]] = [np.nan, np.inf, -np.inf]
+    tunes[2][name].reshape(-1)[[3, 100]] = [np.nan, np.nan]
+    root = tmp_path / "special"
+    p = models["paths"]
+    paths = [write_checkpoint(root / f"s{i}", t) for i, t in enumerate(tunes)]
+    spec = {
+        "method": "ties",
+        "options": options,
+        "inputs": [
+            {"name": f"s{i}", "path": str(q), "weight": w}
+            for i, (q, w) in enumerate(zip(paths, WEIGHTS, strict=True))
+        ],
+        "reference": str(p["base"]),
+        "target": str(p["target"]),
+    }
+    outs = []
+    for chunk, threads in [(1 << 20, 1), (16, 2)]:
+        merge(spec, tmp_path / f"out{chunk}", chunk_elems=chunk, threads=threads, checksums=False)
+        outs.append(read_output(tmp_path / f"out{chunk}"))
+    with np.errstate(invalid="ignore"):
+        kw = dict(options) or {"mask_rate": 0.8}
+        want = ties(models["target"], deltas(tunes, models["base"]), WEIGHTS, **kw)
+    for got in outs:
+        assert_same(got, bf16(want))
+    assert exact_trims  # the NaN blocks took the exact path

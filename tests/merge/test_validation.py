@@ -132,7 +132,7 @@ def test_reference_required(ckpts, tmp_path, no_reads):
 
 def test_failure_mid_merge_leaves_no_output(ckpts, tmp_path, monkeypatch):
     calls = {"n": 0}
-    real = engine._Engine.finish
+    real = engine._Engine.write
 
     def boom(self, *a):
         calls["n"] += 1
@@ -140,7 +140,7 @@ def test_failure_mid_merge_leaves_no_output(ckpts, tmp_path, monkeypatch):
             raise RuntimeError("disk full")
         return real(self, *a)
 
-    monkeypatch.setattr(engine._Engine, "finish", boom)
+    monkeypatch.setattr(engine._Engine, "write", boom)
     with pytest.raises(RuntimeError):
         merge(spec_for(ckpts), tmp_path / "out", chunk_elems=64)
     assert not (tmp_path / "out").exists()

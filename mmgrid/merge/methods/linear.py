@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -22,19 +23,28 @@ def parse(f: Fields) -> LinearOptions:
 def weighted_sum(arrays: Sequence[np.ndarray], weights: Sequence[float]) -> np.ndarray:
     """Σ float32(wᵢ)·xᵢ accumulated left to right in float32 (each product rounded once).
 
-    ``arrays[0]`` may be reused as the accumulator (callers pass temporaries). x·1 is exact,
-    so weights of 1 skip their multiply; the first product is kept when it is the only term,
-    so that a lone signalling NaN is still quieted exactly as x·1 would.
+    Computed in place: the callers' temporaries are overwritten (products in ``arrays[i]``, the
+    sum in ``arrays[0]``, which is returned). x·1 is exact, so weights of 1 skip their multiply;
+    the first product is kept when it is the only term, so that a lone signalling NaN is still
+    quieted exactly as x·1 would.
     """
-    reuse = weights[0] == 1.0 and len(arrays) > 1
-    acc = arrays[0] if reuse else arrays[0] * np.float32(weights[0])
-    tmp = np.empty_like(acc)
+    acc = arrays[0]
+    if weights[0] != 1.0 or len(arrays) == 1:
+        np.multiply(acc, np.float32(weights[0]), out=acc)
     for x, w in zip(arrays[1:], weights[1:], strict=True):
-        if w == 1.0:  # x·1 is exact: skip the multiply
-            acc += x
-        else:
-            acc += np.multiply(x, np.float32(w), out=tmp)
+        if w != 1.0:  # x·1 is exact: skip the multiply
+            np.multiply(x, np.float32(w), out=x)
+        np.add(acc, x, out=acc)
     return acc
+
+
+def divide(x: np.ndarray, divisor: np.float32) -> np.ndarray:
+    """x /= divisor in place; a power-of-two divisor multiplies by its exact reciprocal instead
+    (the same correctly rounded quotient, and a cheaper operation)."""
+    mantissa, exponent = math.frexp(float(divisor))
+    if mantissa == 0.5 and -125 <= exponent <= 127:  # 1/divisor is a normal float32
+        return np.multiply(x, np.float32(2.0 ** (1 - exponent)), out=x)
+    return np.divide(x, divisor, out=x)
 
 
 def weight_total(weights: Sequence[float]) -> np.float32:
@@ -43,7 +53,8 @@ def weight_total(weights: Sequence[float]) -> np.float32:
 
 
 def combine(values: Sequence[np.ndarray], weights: Sequence[float], opts: LinearOptions):
+    """Σ wᵢθᵢ (/ Σ wᵢ), computed in place in the temporaries ``values``."""
     acc = weighted_sum(values, weights)
     if opts.normalize:
-        acc /= weight_total(weights)
+        divide(acc, weight_total(weights))
     return acc

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mmgrid.merge.fields import Fields
-from mmgrid.merge.methods.linear import weight_total, weighted_sum
+from mmgrid.merge.methods.linear import divide, weight_total, weighted_sum
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,10 @@ def combine(
     weights: Sequence[float],
     opts: TaskArithmeticOptions,
 ) -> np.ndarray:
+    """θ_target + λ·Σ wᵢτᵢ (Σ divided by Σ wᵢ under ``normalize``), in place in ``deltas``."""
     acc = weighted_sum(deltas, weights)
     if opts.normalize:
-        acc /= weight_total(weights)
-    return target + np.float32(opts.scale) * acc
+        divide(acc, weight_total(weights))
+    if opts.scale != 1.0:  # λ·x = x·λ; a product by 1 is exact (and the sum quiets NaN anyway)
+        np.multiply(acc, np.float32(opts.scale), out=acc)
+    return np.add(target, acc, out=acc)

@@ -18,6 +18,7 @@ Agreeing entries (tᵢ > 0 under sign +1, tᵢ < 0 otherwise) are summed (times 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -102,9 +103,11 @@ def keep_count(d: int, opts: TiesOptions) -> int:
 
 
 def scaled_deltas(deltas: Sequence[np.ndarray], weights: Sequence[float], opts: TiesOptions):
-    """The values that are trimmed: wᵢτᵢ under ``pre_trim``, τᵢ under ``in_merge``."""
-    if opts.weighting == "pre_trim":  # x·1 is exact: skip the multiply
-        return [d if w == 1.0 else d * np.float32(w) for d, w in zip(deltas, weights, strict=True)]
+    """The values that are trimmed: wᵢτᵢ under ``pre_trim`` (in place), τᵢ under ``in_merge``."""
+    if opts.weighting == "pre_trim":
+        for d, w in zip(deltas, weights, strict=True):
+            if w != 1.0:  # x·1 is exact: skip the multiply
+                np.multiply(d, np.float32(w), out=d)
     return list(deltas)
 
 
@@ -131,15 +134,37 @@ def trim_ge(x: np.ndarray, threshold: np.float32) -> tuple[np.ndarray, np.ndarra
     return where_bits(keep, x), keep
 
 
-def trim_exact(x: np.ndarray, threshold: np.float32, eq_budget: int):
-    """Keep |x| > threshold and the first ``eq_budget`` entries (flat order) with |x| == threshold.
+def trim_ge_inplace(x: np.ndarray, threshold: np.float32, work: np.ndarray) -> np.ndarray:
+    """:func:`trim_ge` in place on bit patterns, in four integer passes (``work``: int32 scratch).
 
-    Returns the trimmed array, the keep mask and how many threshold ties it kept.
+    Bit-identical to ``trim_ge`` except for NaN, which this keeps (its pattern lies above
+    every threshold's): a kept NaN makes the merged value NaN, so callers that see a NaN in
+    their result redo the block with ``trim_ge``.
+    """
+    bits = x.view(np.uint32)
+    w = work[: x.size].reshape(x.shape)
+    np.bitwise_and(bits.view(np.int32), np.int32(0x7FFFFFFF), out=w)  # |x| as int32
+    limit = np.int32(int(np.array(threshold, np.float32).view(np.uint32)) - 1)
+    np.subtract(limit, w, out=w)  # negative exactly where |x| >= threshold
+    np.right_shift(w, np.int32(31), out=w)  # -1 (all ones) there, 0 elsewhere
+    np.bitwise_and(bits, w.view(np.uint32), out=bits)
+    return x
+
+
+def trim_exact(x: np.ndarray, threshold: np.float32, eq_budget: int, order=None):
+    """Keep |x| > threshold and the first ``eq_budget`` entries with |x| == threshold.
+
+    "First" is flat order, or the order of ``order(positions)`` (element indices of flat
+    positions) when ``x`` holds its elements in another order. Returns the trimmed array, the
+    keep mask and how many threshold ties it kept.
     """
     a = np.abs(x)
     keep = a > threshold
     if eq_budget > 0:
-        eq = np.flatnonzero(a == threshold)[:eq_budget]
+        eq = np.flatnonzero(a == threshold)
+        if order is not None and len(eq) > eq_budget:
+            eq = eq[np.argsort(order(eq), kind="stable")]
+        eq = eq[:eq_budget]
         keep.reshape(-1)[eq] = True
         used = len(eq)
     else:
@@ -147,23 +172,33 @@ def trim_exact(x: np.ndarray, threshold: np.float32, eq_budget: int):
     return where_bits(keep, x), keep, used
 
 
-def elect_sum(trimmed: Sequence[np.ndarray], weights: Sequence[float], opts: TiesOptions):
+def elect_sum(
+    trimmed: Sequence[np.ndarray],
+    weights: Sequence[float],
+    opts: TiesOptions,
+    out: np.ndarray | None = None,
+):
     """Σ tᵢ (``mass``) or Σ wᵢtᵢ (``weighted_mass``), left to right in float32."""
+    out = np.empty_like(trimmed[0]) if out is None else out
     if opts.elect == "mass":
-        acc = trimmed[0] + trimmed[1] if len(trimmed) > 1 else trimmed[0].copy()
+        if len(trimmed) > 1:
+            np.add(trimmed[0], trimmed[1], out=out)
+        else:
+            np.copyto(out, trimmed[0])
         for t in trimmed[2:]:
-            acc += t
-        return acc
-    acc = trimmed[0] * np.float32(weights[0])
+            np.add(out, t, out=out)
+        return out
+    np.multiply(trimmed[0], np.float32(weights[0]), out=out)
     for t, w in zip(trimmed[1:], weights[1:], strict=True):
-        acc += t * np.float32(w)
-    return acc
+        out += t * np.float32(w)
+    return out
 
 
-def elected_direction(total: np.ndarray, zero_positive: bool) -> np.ndarray:
+def elected_direction(total: np.ndarray, zero_positive: bool, out=None) -> np.ndarray:
     """True where the elected sign is +1: total > 0, and total == 0 if ``zero_positive``
     (a zero or negative majority counts as negative, as in the official code)."""
-    return total >= 0 if zero_positive else total > 0
+    f = np.greater_equal if zero_positive else np.greater
+    return f(total, np.float32(0), out=out)
 
 
 def sign_balance(total: np.ndarray) -> int:
@@ -205,11 +240,18 @@ def signed_merges(
     return out[0], out[1]
 
 
+def _buffer(scratch, name: str, shape: tuple[int, ...], dtype: type) -> np.ndarray:
+    if scratch is None:
+        return np.empty(shape, dtype)
+    return scratch.get(name, math.prod(shape), dtype).reshape(shape)
+
+
 def elected_merge(
     trimmed: Sequence[np.ndarray],
     weights: Sequence[float],
     opts: TiesOptions,
     positive: np.ndarray,
+    scratch=None,
 ) -> np.ndarray:
     """The disjoint merge for the elected sign (+1 where ``positive``, −1 elsewhere).
 
@@ -218,37 +260,61 @@ def elected_merge(
     is s·Σ max(s·tᵢ, 0) (negation is exact and rounding is symmetric), and adding +0 turns the
     −0 of an empty negative sum into the +0 that ``signed_merges`` gives. Trimmed values are
     never NaN (trimming drops NaN), so ``max`` selects exactly the agreeing entries.
+    ``scratch`` (a :class:`mmgrid.merge.scratch.Scratch`) provides the buffers when given.
     """
     if opts.weighting != "pre_trim":
         return where_bits(positive, *signed_merges(trimmed, weights, opts))
-    s = positive.astype(np.float32)
+    shape, n = positive.shape, positive.size
+
+    def buf(name: str, dtype: type = np.float32) -> np.ndarray:
+        return _buffer(scratch, "ties." + name, shape, dtype)
+
+    zeros = np.zeros(shape, np.float32) if scratch is None else scratch.const("ties", n, 0.0)
+    s = buf("s")
+    np.copyto(s, positive)
     s *= np.float32(2)
     s -= np.float32(1)
-    zeros = np.zeros(s.shape, np.float32)  # array operands: numpy's scalar max path is slow
-    num = np.zeros(s.shape, np.float32)
-    count = np.zeros(s.shape, np.uint8) if opts.divisor == "count" else None
-    den = np.zeros(s.shape, np.float32) if opts.divisor == "weight_sum" else None
-    u = np.empty_like(num)
-    agree = np.empty(s.shape, bool)
-    for t, w in zip(trimmed, weights, strict=True):
+    num = buf("num")
+    u = buf("u")
+    agree = buf("agree", np.bool_)
+    count = den = part = None
+    if opts.divisor == "count":
+        count = buf("count", np.uint8)
+        count.fill(0)
+    elif opts.divisor == "weight_sum":
+        den, part = buf("den"), buf("part")
+        den.fill(0)
+    for i, (t, w) in enumerate(zip(trimmed, weights, strict=True)):
         np.multiply(t, s, out=u)
         if count is not None or den is not None:
             np.greater(u, zeros, out=agree)
             if count is not None:
-                count += agree.view(np.uint8)
+                np.add(count, agree.view(np.uint8), out=count)
             else:
-                den += agree * np.float32(w)
-        num += np.maximum(u, zeros, out=u)
+                np.copyto(part, agree)
+                part *= np.float32(w)
+                den += part
+        if i == 0:
+            np.maximum(u, zeros, out=num)
+        else:
+            num += np.maximum(u, zeros, out=u)
     if count is not None:
-        divisor = count.astype(np.float32)
-        num /= np.maximum(divisor, np.float32(1) + zeros, out=divisor)
+        divisor = buf("divisor")
+        np.copyto(divisor, count)
+        ones = np.ones(shape, np.float32) if scratch is None else scratch.const("ties", n, 1.0)
+        num /= np.maximum(divisor, ones, out=divisor)
     elif den is not None:
-        num /= np.where(den == 0, np.float32(1), den)
+        np.equal(den, zeros, out=agree)
+        np.copyto(part, agree)
+        den += part  # a zero weight sum divides by 1
+        num /= den
     num *= s
     num += zeros  # an empty negative sum (-0) becomes +0
     return num
 
 
 def finish(target: np.ndarray, merged: np.ndarray, opts: TiesOptions) -> np.ndarray:
-    """θ_target + λ·merged."""
-    return target + np.float32(opts.scale) * merged
+    """θ_target + λ·merged, in place in ``merged``."""
+    if opts.scale != 1.0:  # a product by 1 is exact (and the sum quiets NaN anyway)
+        np.multiply(merged, np.float32(opts.scale), out=merged)
+    return np.add(target, merged, out=merged)
