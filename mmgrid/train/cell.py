@@ -73,7 +73,7 @@ def fit_cell(
     from mmgrid.models.loading import load_causal_lm
     from mmgrid.models.vocab import add_semantic_id_tokens
     from mmgrid.train.chat import encode_sample
-    from mmgrid.train.loop import TrainConfig, causal_lm_loss, evaluate_loss, train
+    from mmgrid.train.loop import causal_lm_loss, evaluate_loss, train
     from mmgrid.train.losses import sid_level_loss
 
     conversations = read_samples(samples)
@@ -104,34 +104,10 @@ def fit_cell(
     device = settings.device
     loss_before = evaluate_loss(model, heldout, pad_id=pad_id, loss_fn=loss_fn, device=device)
     if settings.adapter == "lora":
-        from peft import LoraConfig, get_peft_model
+        from peft import get_peft_model
 
-        lora = settings.lora
-        model = get_peft_model(
-            model,
-            LoraConfig(
-                r=lora.r,
-                lora_alpha=lora.alpha,
-                lora_dropout=lora.dropout,
-                target_modules=list(lora.target_modules),
-                task_type="CAUSAL_LM",
-            ),
-        )
-    config = TrainConfig(
-        epochs=settings.epochs,
-        lr=settings.lr,
-        batch_size=settings.batch_size,
-        grad_accum=settings.grad_accum,
-        warmup_ratio=settings.warmup_ratio,
-        warmup_steps=settings.warmup_steps,
-        min_lr_ratio=settings.min_lr_ratio,
-        weight_decay=settings.weight_decay,
-        grad_clip=settings.grad_clip,
-        shuffle=settings.order == "shuffled",
-        seed=seed,
-        device=device,
-        progress=progress,
-    )
+        model = get_peft_model(model, settings.peft_config(task_type="CAUSAL_LM"))
+    config = settings.loop_config(seed, progress)
     summary = train(
         model, examples, config, pad_id=pad_id, loss_fn=loss_fn, log_path=log_path, desc="train"
     )

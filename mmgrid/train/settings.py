@@ -9,10 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mmgrid.errors import InputError
 from mmgrid.settings import from_mapping
+
+if TYPE_CHECKING:
+    from peft import LoraConfig
+
+    from mmgrid.train.loop import TrainConfig
 
 LORA_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 SCOPES = ("periods", "paradigms", "domains")
@@ -58,6 +63,38 @@ class CellTrainSettings:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def loop_config(self, seed: int, progress: bool) -> TrainConfig:
+        """The training loop's hyper-parameters for these settings (imports torch)."""
+        from mmgrid.train.loop import TrainConfig
+
+        return TrainConfig(
+            epochs=self.epochs,
+            lr=self.lr,
+            batch_size=self.batch_size,
+            grad_accum=self.grad_accum,
+            warmup_ratio=self.warmup_ratio,
+            warmup_steps=self.warmup_steps,
+            min_lr_ratio=self.min_lr_ratio,
+            weight_decay=self.weight_decay,
+            grad_clip=self.grad_clip,
+            shuffle=self.order == "shuffled",
+            seed=seed,
+            device=self.device,
+            progress=progress,
+        )
+
+    def peft_config(self, **extra: Any) -> LoraConfig:
+        """The PEFT LoRA configuration of ``lora`` (``extra``: further LoraConfig fields)."""
+        from peft import LoraConfig
+
+        return LoraConfig(
+            r=self.lora.r,
+            lora_alpha=self.lora.alpha,
+            lora_dropout=self.lora.dropout,
+            target_modules=list(self.lora.target_modules),
+            **extra,
+        )
 
 
 def _check(s: CellTrainSettings, key: str) -> CellTrainSettings:
