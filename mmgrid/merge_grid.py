@@ -55,6 +55,13 @@ class MergeJob:
     """The evaluated domain whose non-tensor files (and semid ID rows) the output keeps."""
     domains: tuple[str, ...] = field(default=())
     """Domains the merged model is evaluated on."""
+    family: str = ""
+    """The merges that vary only in method, reference, source or weight share a family:
+    ``cross-{period}-{D1}+{D2}`` or ``temporal-{domain}-{p_old}+{p_new}``."""
+    periods: tuple[str, ...] = field(default=())
+    """The periods of the merged cells (cross-domain: one; temporal: old, new)."""
+    weight: float | None = None
+    """Temporal merges: the weight of the later period."""
 
     def params(self) -> dict[str, Any]:
         """JSON-able params of the job (what determines the output)."""
@@ -162,6 +169,8 @@ def _cross_domain(config, section, paradigm, domains, periods, first) -> list[Me
                             reference_name=ref,
                             source=source,
                             domains=(source,) if paradigm == "semid" else tuple(members),
+                            family=f"cross-{period}-{'+'.join(members)}",
+                            periods=(period,),
                         )
                     )
     return jobs
@@ -206,6 +215,9 @@ def _temporal(config, section, paradigm, domains, periods, first) -> list[MergeJ
                     reference_name=ref,
                     source=domain,
                     domains=(domain,),
+                    family=f"temporal-{domain}-{old}+{new}",
+                    periods=(old, new),
+                    weight=float(w),
                 )
             )
     return jobs

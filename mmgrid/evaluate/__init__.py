@@ -3,16 +3,27 @@
 Importing the package is cheap; torch and transformers load when a model is evaluated.
 """
 
-from mmgrid.evaluate.evaluate import evaluate_model, read_test_samples
+from mmgrid.evaluate.evaluate import (
+    DomainData,
+    checked_encoder,
+    evaluate_loaded,
+    evaluate_model,
+    load_domain,
+    read_test_samples,
+)
 from mmgrid.evaluate.metrics import metrics_from_ranks, rank_by_key, rank_in_list, rank_table
 from mmgrid.evaluate.settings import EvalSettings, PopularitySettings, settings_from_config
 from mmgrid.evaluate.trie import SidTrie
 
 __all__ = [
+    "DomainData",
     "EvalSettings",
     "PopularitySettings",
     "SidTrie",
+    "checked_encoder",
+    "evaluate_loaded",
     "evaluate_model",
+    "load_domain",
     "metrics_from_ranks",
     "rank_by_key",
     "rank_in_list",

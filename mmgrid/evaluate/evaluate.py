@@ -19,7 +19,7 @@ import dataclasses
 import json
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +80,87 @@ def index_encoder_name(index_dir: str | os.PathLike[str]) -> str | None:
     return json.loads(report.read_text()).get("encoder") if report.is_file() else None
 
 
+@dataclasses.dataclass(frozen=True)
+class DomainData:
+    """One domain's evaluation inputs, loaded once and shared by every model evaluated on it."""
+
+    domain: str
+    test_samples: str
+    index_dir: str
+    samples: pd.DataFrame
+    index: ItemIndex
+    targets: list[int]
+    """Catalogue row of each test user's target item."""
+    histories: list[list[int]]
+    """Catalogue rows of each test user's history items (unknown items dropped)."""
+    popularity: np.ndarray | None
+    """title: the popularity coefficient of every item (None when the rescale is off)."""
+    extra: Mapping[str, Any]
+    """Provenance fields the metrics document records (popularity reference date, ...)."""
+
+
+def load_domain(
+    domain: str,
+    paradigm: str,
+    test_samples_path: str | os.PathLike[str],
+    index_dir: str | os.PathLike[str],
+    settings: EvalSettings,
+    *,
+    interactions: Sequence[str | os.PathLike[str]] = (),
+    reference_ms: int | None = None,
+) -> DomainData:
+    """Read a domain's test prompts and item index (and, for title, the popularity coefficients).
+
+    ``interactions`` (period shards with item_id, timestamp) and ``reference_ms`` (default
+    reference date, e.g. the test window's start) feed the title-mode popularity rescale.
+    """
+    if paradigm not in PARADIGMS:
+        raise InputError(
+            f"cannot evaluate paradigm {paradigm!r}; use one of {', '.join(PARADIGMS)}"
+        )
+    samples = read_test_samples(test_samples_path)
+    index = load_index(index_dir)
+    row_of = {item: row for row, item in enumerate(index.item_ids)}
+    unknown = sorted(set(samples["item_id"]) - set(row_of))
+    if unknown:
+        raise InputError(
+            f"{test_samples_path}: target item {unknown[0]} is not in the item index {index_dir}; "
+            "build the samples and the index from the same domain data"
+        )
+    popularity = None
+    extra: dict[str, Any] = {}
+    if paradigm == "title" and settings.popularity.enabled:
+        reference = settings.reference_ms(reference_ms)
+        if reference is None or not interactions:
+            raise InputError(
+                "config key 'evaluate.popularity.enabled' is true, which needs the domain's "
+                "interaction shards and a reference date (evaluate.popularity.reference_date "
+                "or the test window's start); set it to false to rank without popularity"
+            )
+        rows, stamps = read_interactions(interactions, row_of)
+        popularity = popularity_coefficients(
+            rows,
+            stamps,
+            len(index.item_ids),
+            reference_ms=reference,
+            half_life_days=settings.popularity.half_life_days,
+            gamma=settings.popularity.gamma,
+        )
+        extra["popularity_reference_date"] = ms_to_date(reference)
+        extra["n_unrankable_items"] = int(np.count_nonzero(popularity == 0))
+    return DomainData(
+        domain=domain,
+        test_samples=str(test_samples_path),
+        index_dir=str(index_dir),
+        samples=samples,
+        index=index,
+        targets=[row_of[item] for item in samples["item_id"]],
+        histories=[[row_of[i] for i in h if i in row_of] for h in samples["history"]],
+        popularity=popularity,
+        extra=extra,
+    )
+
+
 def evaluate_model(
     model_dir: str | os.PathLike[str],
     paradigm: str,
@@ -97,64 +178,87 @@ def evaluate_model(
     progress: bool = False,
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
-    """Evaluate ``model_dir`` on ``domain`` and write the metrics and rank files (see module).
+    """Load ``model_dir`` and one domain's inputs, evaluate, and write the files (see module).
 
-    ``interactions`` (period shards with item_id, timestamp) and ``reference_ms`` (default
-    reference date, e.g. the test window's start) feed the title-mode popularity rescale.
     ``encoder`` is a loaded :class:`~mmgrid.items.TextEncoder`, else ``encoder_source`` is
-    loaded on the CPU; it must be the encoder the index was built with. Returns the metrics
-    document plus ``timings_s``.
+    loaded on the CPU; it must be the encoder the index was built with.
     """
-    if paradigm not in PARADIGMS:
-        raise InputError(
-            f"cannot evaluate paradigm {paradigm!r}; use one of {', '.join(PARADIGMS)}"
-        )
-    from mmgrid.evaluate.generate import answer_prompt_ids
     from mmgrid.models.loading import load_causal_lm
 
-    started = time.perf_counter()
-    samples = read_test_samples(test_samples_path)
-    index = load_index(index_dir)
-    row_of = {item: row for row, item in enumerate(index.item_ids)}
-    unknown = sorted(set(samples["item_id"]) - set(row_of))
-    if unknown:
-        raise InputError(
-            f"{test_samples_path}: target item {unknown[0]} is not in the item index {index_dir}; "
-            "build the samples and the index from the same domain data"
-        )
-    targets = [row_of[item] for item in samples["item_id"]]
+    data = load_domain(
+        domain,
+        paradigm,
+        test_samples_path,
+        index_dir,
+        settings,
+        interactions=interactions,
+        reference_ms=reference_ms,
+    )
     model, tokenizer = load_causal_lm(model_dir, settings.device)
+    if paradigm == "title":
+        encoder = checked_encoder(encoder, encoder_source, index_dir)
+    return evaluate_loaded(
+        model,
+        tokenizer,
+        str(model_dir),
+        paradigm,
+        data,
+        out_dir,
+        settings,
+        seed,
+        encoder=encoder,
+        progress=progress,
+        log=log,
+    )
+
+
+def evaluate_loaded(
+    model: Any,
+    tokenizer: Any,
+    model_name: str,
+    paradigm: str,
+    data: DomainData,
+    out_dir: str | os.PathLike[str],
+    settings: EvalSettings,
+    seed: int,
+    *,
+    encoder: Any = None,
+    progress: bool = False,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Evaluate a loaded model on a loaded domain and write ``{domain}.json`` and ``.ranks.parquet``.
+
+    title needs ``encoder`` (see :func:`checked_encoder`). Returns the metrics document plus
+    ``timings_s``.
+    """
+    from mmgrid.evaluate.generate import answer_prompt_ids
+
+    started = time.perf_counter()
+    samples = data.samples
     prompts = [answer_prompt_ids(tokenizer, json.loads(m), paradigm) for m in samples["messages"]]
     log(
-        f"evaluating {model_dir} ({paradigm}) on {domain}: {len(prompts)} users, {len(index.item_ids)} items"
+        f"evaluating {model_name} ({paradigm}) on {data.domain}: {len(prompts)} users, "
+        f"{len(data.index.item_ids)} items"
     )
-    loaded = time.perf_counter()
     extra: dict[str, Any] = {}
     if paradigm == "semid":
-        ranks = _semid_ranks(model, tokenizer, prompts, targets, index, settings, progress)
-    else:
-        reference = settings.reference_ms(reference_ms)
-        ranks, extra = _title_ranks(
-            model,
-            tokenizer,
-            prompts,
-            targets,
-            [[row_of[i] for i in h if i in row_of] for h in samples["history"]],
-            index,
-            settings,
-            seed,
-            interactions=interactions,
-            reference_ms=reference,
-            encoder=_checked_encoder(encoder, encoder_source, index_dir),
-            progress=progress,
+        ranks = _semid_ranks(
+            model, tokenizer, prompts, data.targets, data.index, settings, progress
         )
+    else:
+        if encoder is None:
+            raise InputError("title evaluation needs the item index's text encoder")
+        ranks = _title_ranks(
+            model, tokenizer, prompts, data, settings, seed, encoder=encoder, progress=progress
+        )
+        extra = {"encoder": encoder.name, **data.extra}
     decoded = time.perf_counter()
     document = {
-        "domain": domain,
+        "domain": data.domain,
         "paradigm": paradigm,
-        "model": str(model_dir),
-        "test_samples": str(test_samples_path),
-        "index": str(index_dir),
+        "model": model_name,
+        "test_samples": data.test_samples,
+        "index": data.index_dir,
         "seed": seed,
         "settings": dataclasses.asdict(settings),
         "n_users": len(ranks),
@@ -164,15 +268,15 @@ def evaluate_model(
     }
     table = rank_table(samples["user_id"], samples["item_id"], samples["timestamp"], ranks)
     out = Path(out_dir)
-    with atomic_paths([out / f"{domain}.json", out / f"{domain}.ranks.parquet"]) as (js, pqt):
+    with atomic_paths([out / f"{data.domain}.json", out / f"{data.domain}.ranks.parquet"]) as (
+        js,
+        pqt,
+    ):
         js.write_text(dumps_json(document))
         pq.write_table(table, pqt, compression="zstd")
-    timings = {"load": loaded - started, "decode_and_rank": decoded - loaded}
-    log(
-        f"wrote {out / domain}.json and .ranks.parquet; "
-        + ", ".join(f"{k} {v:.1f}s" for k, v in timings.items())
-    )
-    return {**document, "timings_s": {k: round(v, 3) for k, v in timings.items()}}
+    seconds = decoded - started
+    log(f"wrote {out / data.domain}.json and .ranks.parquet; decode and rank {seconds:.1f}s")
+    return {**document, "timings_s": {"decode_and_rank": round(seconds, 3)}}
 
 
 def _semid_ranks(model, tokenizer, prompts, targets, index: ItemIndex, settings, progress):
@@ -197,39 +301,15 @@ def _title_ranks(
     model,
     tokenizer,
     prompts,
-    targets,
-    histories: list[list[int]],
-    index: ItemIndex,
+    data: DomainData,
     settings: EvalSettings,
     seed: int,
     *,
-    interactions,
-    reference_ms: int | None,
     encoder,
     progress: bool,
-) -> tuple[list[int | None], dict[str, Any]]:
+) -> list[int | None]:
     from mmgrid.evaluate.generate import generate_titles
 
-    coeff = None
-    extra: dict[str, Any] = {"encoder": encoder.name}
-    if settings.popularity.enabled:
-        if reference_ms is None or not interactions:
-            raise InputError(
-                "config key 'evaluate.popularity.enabled' is true, which needs the domain's "
-                "interaction shards and a reference date (evaluate.popularity.reference_date "
-                "or the test window's start); set it to false to rank without popularity"
-            )
-        rows, stamps = read_interactions(interactions, {i: r for r, i in enumerate(index.item_ids)})
-        coeff = popularity_coefficients(
-            rows,
-            stamps,
-            len(index.item_ids),
-            reference_ms=reference_ms,
-            half_life_days=settings.popularity.half_life_days,
-            gamma=settings.popularity.gamma,
-        )
-        extra["popularity_reference_date"] = ms_to_date(reference_ms)
-        extra["n_unrankable_items"] = int(np.count_nonzero(coeff == 0))
     titles = generate_titles(
         model,
         tokenizer,
@@ -246,14 +326,16 @@ def _title_ranks(
     vectors = encoder.encode(flat, settings.encoder_batch_size)
     bounds = np.cumsum([0, *map(len, titles)])
     ranks: list[int | None] = []
-    for user, (target, history) in enumerate(zip(targets, histories, strict=True)):
+    for user, (target, history) in enumerate(zip(data.targets, data.histories, strict=True)):
         generated = vectors[bounds[user] : bounds[user + 1]]
-        keys = ranking_keys(min_distances(generated, index.embeddings), history, coeff)
+        keys = ranking_keys(
+            min_distances(generated, data.index.embeddings), history, data.popularity
+        )
         ranks.append(rank_by_key(keys, target))
-    return ranks, extra
+    return ranks
 
 
-def _checked_encoder(encoder, source: str, index_dir):
+def checked_encoder(encoder: Any, source: str, index_dir: str | os.PathLike[str]) -> Any:
     """The given or loaded text encoder, checked against the one that built the index."""
     if encoder is None:
         from mmgrid.items.encoder import TextEncoder
