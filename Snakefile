@@ -19,6 +19,7 @@ include: "rules/samples.smk"
 include: "rules/train.smk"
 include: "rules/merge.smk"
 include: "rules/evaluate.smk"
+include: "rules/analysis.smk"
 
 
 localrules:
@@ -33,6 +34,7 @@ rule all:
         grid_outputs(),
         merged_outputs(),
         metric_outputs(),
+        analysis_outputs(),
     output:
         "results/all",
     log:

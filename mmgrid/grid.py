@@ -117,5 +117,8 @@ def base_llm_dir(config: Mapping[str, Any]) -> str:
 
 
 def paradigm_base_dir(config: Mapping[str, Any], paradigm: str) -> str:
-    """Where a paradigm's chain starts: the base LLM, or (semid) the base with the ID tokens."""
-    return "results/base/semid" if paradigm == "semid" else base_llm_dir(config)
+    """Where a paradigm's chain starts: the base LLM, or the base turned into the paradigm's
+    model (semid: with the semantic-ID tokens; hllm: item and user LLMs)."""
+    if paradigm in ("semid", "hllm"):
+        return f"results/base/{paradigm}"
+    return base_llm_dir(config)

@@ -1,5 +1,6 @@
 # The shared base LLM: a tokenizer and a tiny Qwen3 pre-trained on all domains' item texts (or a
-# local Hugging Face directory from base.path), and the semid chain's start (plus SID tokens).
+# local Hugging Face directory from base.path), and the chain starts of semid (plus SID tokens)
+# and hllm (the base turned into item and user LLMs).
 
 
 rule base:
@@ -46,3 +47,24 @@ rule base_semid:
         seed=config["seed"],
     script:
         "../workflow_scripts/base_semid.py"
+
+
+rule base_hllm:
+    input:
+        base=BASE_DIR,
+    output:
+        directory("results/base/hllm"),
+    log:
+        "results/logs/base_hllm.log",
+    conda:
+        "../envs/cpu.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=20,
+        gpu=0,
+    params:
+        settings=HLLM.to_dict(),
+        seed=config["seed"],
+    script:
+        "../workflow_scripts/base_hllm.py"

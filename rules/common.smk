@@ -6,9 +6,12 @@ from snakemake.utils import validate
 
 from mmgrid import grid
 from mmgrid.data.raw_files import meta_path, ratings_path
+from mmgrid.analysis.settings import settings_from_config as analysis_from_config
 from mmgrid.evaluate.settings import settings_from_config as evaluate_from_config
+from mmgrid.hllm.settings import settings_from_config as hllm_from_config
 from mmgrid.items.settings import settings_from_config as index_from_config
 from mmgrid.merge_grid import merge_jobs
+from mmgrid.model_grid import batch_rule_name, evaluated_models, evaluation_batches
 from mmgrid.models.settings import settings_from_config as base_from_config
 from mmgrid.samples.settings import settings_from_config as samples_from_config
 from mmgrid.train.settings import cell_settings, validate_scopes
@@ -46,6 +49,8 @@ def alternatives(values):
 
 
 PARADIGMS = list(config["paradigms"])
+# Paradigms trained on GR samples (conversations); hllm trains on the user sequences directly.
+SAMPLE_PARADIGMS = [p for p in PARADIGMS if p != "hllm"]
 TRAIN_PERIODS = [p.name for p in grid.training_periods(config)]
 FIRST_PERIOD = TRAIN_PERIODS[0]
 PERIOD_BY_NAME = {p.name: p for p in grid.periods_from_config(config)}
@@ -55,6 +60,7 @@ PERIOD_BY_NAME = {p.name: p for p in grid.periods_from_config(config)}
 BASE = base_from_config(config["base"])
 INDEX = index_from_config(config["index"])
 SAMPLES = samples_from_config(config["samples"])
+HLLM = hllm_from_config(config["hllm"])
 validate_scopes(config["train"], TRAIN_PERIODS, PARADIGMS, [*DOMAINS, "pooled"])
 TRAIN = {
     (paradigm, domain, period): cell_settings(config["train"], paradigm, domain, period)
@@ -81,29 +87,22 @@ MERGES = {(j.paradigm, j.name): j for j in merge_jobs(config, TRAIN_PERIODS, DOM
 EVALUATE = evaluate_from_config(config["evaluate"])
 
 
-def evaluated_models():
-    """{(paradigm, model name): (model directory, evaluated domains)} of the whole grid.
-
-    Cells are named ``{domain}-{period}`` and evaluated on their domain; the pooled task base
-    ``pooled-{first period}`` on every domain; merged models by their spec name on theirs.
-    """
-    models = {}
-    for paradigm in PARADIGMS:
-        for domain in DOMAINS:
-            for period in TRAIN_PERIODS:
-                cell = grid.cell_dir(paradigm, domain, period)
-                models[(paradigm, f"{domain}-{period}")] = (cell, [domain])
-        pooled = grid.cell_dir(paradigm, "pooled", FIRST_PERIOD)
-        models[(paradigm, f"pooled-{FIRST_PERIOD}")] = (pooled, list(DOMAINS))
-    for (paradigm, name), job in MERGES.items():
-        models[(paradigm, name)] = (
-            f"results/merged/{paradigm}/{name}",
-            list(job.domains),
-        )
-    return models
-
-
-MODELS = evaluated_models()
+MODELS = evaluated_models(PARADIGMS, DOMAINS, TRAIN_PERIODS, list(MERGES.values()))
+EVAL_BATCHES = evaluation_batches(MODELS)
+ANALYSIS = analysis_from_config(config["analysis"])
+if (
+    ANALYSIS.recency_days is not None
+    and ANALYSIS.recency_days not in DATA["recency_days"]
+):
+    raise ValueError(
+        f"config key analysis.recency_statistic: {ANALYSIS.recency_statistic} needs "
+        f"{ANALYSIS.recency_days} in data.recency_days (now {DATA['recency_days']})"
+    )
+if ANALYSIS.recency_period is not None and ANALYSIS.recency_period not in TRAIN_PERIODS:
+    raise ValueError(
+        f"config key analysis.recency_period: {ANALYSIS.recency_period!r} is not a training "
+        f"period ({', '.join(TRAIN_PERIODS)})"
+    )
 
 
 wildcard_constraints:
@@ -151,13 +150,8 @@ def index_settings(wildcards):
 
 def samples_inputs(wildcards):
     """Shards up to the cell's period (later data cannot change it), items, and the index."""
-    end = PERIOD_BY_NAME[wildcards.period].end_ms
     inputs = {
-        "shards": [
-            f"results/shards/{wildcards.domain}/{p}.parquet"
-            for p in PERIODS
-            if PERIOD_BY_NAME[p].start_ms < end
-        ],
+        "shards": shards_until(wildcards.domain, wildcards.period),
         "item_table": f"results/items/{wildcards.domain}.parquet",
     }
     if wildcards.paradigm == "semid":
@@ -194,13 +188,60 @@ def train_init(wildcards):
     return grid.cell_dir(wildcards.paradigm, wildcards.domain, TRAIN_PERIODS[i - 1])
 
 
-def pooled_init(wildcards):
-    return paradigm_base(wildcards.paradigm)
+def shards_until(domain, period):
+    """A domain's shards up to ``period`` (later data cannot change what is built from it)."""
+    end = PERIOD_BY_NAME[period].end_ms
+    return [
+        f"results/shards/{domain}/{p}.parquet"
+        for p in PERIODS
+        if PERIOD_BY_NAME[p].start_ms < end
+    ]
+
+
+def training_data(paradigm, domains, period):
+    """What a cell trains on: its samples, or (hllm) the domains' shards and item tables."""
+    if paradigm == "hllm":
+        return {
+            "shards": [s for d in domains for s in shards_until(d, period)],
+            "item_tables": [f"results/items/{d}.parquet" for d in domains],
+        }
+    return {
+        "samples": [f"results/samples/{paradigm}/{d}/{period}.parquet" for d in domains]
+    }
+
+
+def train_inputs(wildcards):
+    return {
+        "init": train_init(wildcards),
+        **training_data(wildcards.paradigm, [wildcards.domain], wildcards.period),
+    }
+
+
+def pooled_inputs(wildcards):
+    return {
+        "init": paradigm_base(wildcards.paradigm),
+        **training_data(wildcards.paradigm, DOMAINS, wildcards.period),
+    }
 
 
 def train_params(wildcards):
     domain = getattr(wildcards, "domain", "pooled")
     return TRAIN[(wildcards.paradigm, domain, wildcards.period)].to_dict()
+
+
+def hllm_params(wildcards):
+    """hllm cells: the paradigm's settings and the period they train on."""
+    if wildcards.paradigm != "hllm":
+        return None
+    period = PERIOD_BY_NAME[wildcards.period]
+    return {
+        "settings": HLLM.to_dict(),
+        "period": {
+            "name": period.name,
+            "start_ms": period.start_ms,
+            "end_ms": period.end_ms,
+        },
+    }
 
 
 def sid_params(wildcards):
@@ -231,11 +272,11 @@ def grid_outputs():
     base = [] if BASE.path else [BASE_DIR]
     return [
         *base,
-        *(["results/base/semid"] if "semid" in PARADIGMS else []),
+        *[paradigm_base(p) for p in PARADIGMS if p in ("semid", "hllm")],
         *expand("results/index/{domain}", domain=DOMAINS),
         *expand(
             "results/samples/{paradigm}/{domain}/{period}.parquet",
-            paradigm=PARADIGMS,
+            paradigm=SAMPLE_PARADIGMS,
             domain=DOMAINS,
             period=PERIODS,
         ),
@@ -272,17 +313,14 @@ def merged_outputs():
     return [f"results/merged/{paradigm}/{name}" for paradigm, name in sorted(MERGES)]
 
 
-def evaluated_model(wildcards):
-    try:
-        return MODELS[(wildcards.paradigm, wildcards.model)]
-    except KeyError:
-        raise ValueError(
-            f"results/metrics/{wildcards.paradigm}/{wildcards.model}: no such model in the grid"
-        ) from None
-
-
 def evaluation_files(paradigm, domain):
-    """What evaluating on ``domain`` reads: test prompts, item index, training interactions."""
+    """What evaluating on ``domain`` reads: test prompts and item index (hllm: the item table),
+    and the interactions (popularity rescale; hllm: the test users' histories)."""
+    if paradigm == "hllm":
+        return {
+            "shards": [f"results/shards/{domain}/{p}.parquet" for p in PERIODS],
+            "item_table": f"results/items/{domain}.parquet",
+        }
     return {
         "samples": f"results/samples/{paradigm}/{domain}/{TEST_PERIOD}.parquet",
         "index": f"results/index/{domain}",
@@ -290,32 +328,53 @@ def evaluation_files(paradigm, domain):
     }
 
 
-def evaluate_inputs(wildcards):
-    model, domains = evaluated_model(wildcards)
-    files = [evaluation_files(wildcards.paradigm, d) for d in domains]
-    return {
-        "model": model,
-        "samples": [f["samples"] for f in files],
-        "index": [f["index"] for f in files],
-        "shards": [s for f in files for s in f["shards"]],
-    }
+def batch_inputs(paradigm, models):
+    """The models of one evaluation batch and the files of the domains they serve."""
+    domains = sorted({d for m in models for d in m.domains})
+    inputs = {"models": [m.path for m in models]}
+    for domain in domains:
+        for key, files in evaluation_files(paradigm, domain).items():
+            inputs.setdefault(key, []).extend(
+                [files] if isinstance(files, str) else files
+            )
+    return inputs
 
 
-def evaluate_params(wildcards):
+def batch_params(paradigm, models):
+    """Everything that determines a batch's metric files (per model: path, domains, output)."""
     from dataclasses import asdict
 
-    _, domains = evaluated_model(wildcards)
+    domains = sorted({d for m in models for d in m.domains})
+    test = PERIOD_BY_NAME[TEST_PERIOD]
     return {
+        "paradigm": paradigm,
         "settings": asdict(EVALUATE),
         "seed": config["seed"],
         "encoder": INDEX.encoder,
-        "reference_ms": PERIOD_BY_NAME[TEST_PERIOD].start_ms,
-        "domains": {d: evaluation_files(wildcards.paradigm, d) for d in domains},
+        "reference_ms": test.start_ms,
+        "domains": {d: evaluation_files(paradigm, d) for d in domains},
+        "models": [
+            {"path": m.path, "domains": list(m.domains), "out": m.metrics_dir}
+            for m in models
+        ],
+        **(
+            {
+                "hllm": HLLM.to_dict(),
+                "test_period": {
+                    "name": test.name,
+                    "start_ms": test.start_ms,
+                    "end_ms": test.end_ms,
+                },
+                "max_users": SAMPLES.eval_max_users,
+            }
+            if paradigm == "hllm"
+            else {}
+        ),
     }
 
 
 def metric_outputs():
-    return [f"results/metrics/{paradigm}/{model}" for paradigm, model in sorted(MODELS)]
+    return [m.metrics_dir for m in MODELS]
 
 
 def data_outputs():
@@ -329,3 +388,16 @@ def data_outputs():
         "results/tables/domain_stats.csv",
         "results/figures/interaction_ratio.png",
     ]
+
+
+def analysis_settings(wildcards):
+    from dataclasses import asdict
+
+    return asdict(ANALYSIS)
+
+
+def analysis_outputs():
+    """Every table, regression file and figure of the analysis."""
+    from mmgrid.analysis import AnalysisOutputs
+
+    return [str(p) for p in AnalysisOutputs.under("results").paths()]

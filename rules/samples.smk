@@ -8,6 +8,8 @@ rule samples:
         "results/samples/{paradigm}/{domain}/{period}.parquet",
     log:
         "results/logs/samples/{paradigm}/{domain}/{period}.log",
+    wildcard_constraints:
+        paradigm=alternatives(SAMPLE_PARADIGMS),
     conda:
         "../envs/cpu.yaml"
     threads: 1

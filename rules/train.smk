@@ -3,8 +3,7 @@
 
 rule train:
     input:
-        init=train_init,
-        samples="results/samples/{paradigm}/{domain}/{period}.parquet",
+        unpack(train_inputs),
     output:
         directory("results/checkpoints/{paradigm}/{domain}/{period}"),
     log:
@@ -21,6 +20,7 @@ rule train:
     params:
         settings=train_params,
         sid=sid_params,
+        hllm=hllm_params,
         seed=config["seed"],
     script:
         "../workflow_scripts/train_cell.py"
@@ -28,10 +28,7 @@ rule train:
 
 rule train_pooled:
     input:
-        init=pooled_init,
-        samples=expand(
-            "results/samples/{{paradigm}}/{domain}/{{period}}.parquet", domain=DOMAINS
-        ),
+        unpack(pooled_inputs),
     output:
         directory("results/checkpoints/{paradigm}/pooled/{period}"),
     log:
@@ -48,6 +45,7 @@ rule train_pooled:
     params:
         settings=train_params,
         sid=sid_params,
+        hllm=hllm_params,
         seed=config["seed"],
     script:
         "../workflow_scripts/train_cell.py"

@@ -30,7 +30,8 @@ def snakemake(
 
 
 def planned_jobs(workdir: Path, *targets: str, configfile: Path | None = None) -> Counter[str]:
-    """Jobs per rule that a dry run would execute (empty when there is nothing to do)."""
+    """Jobs per rule that a dry run would execute (empty when there is nothing to do); the
+    per-batch evaluation rules are counted together as ``evaluate``."""
     proc = snakemake(workdir, "--dry-run", *targets, configfile=configfile)
     text = proc.stdout + proc.stderr
     counts: Counter[str] = Counter()
@@ -41,5 +42,6 @@ def planned_jobs(workdir: Path, *targets: str, configfile: Path | None = None) -
     for line in table.group(1).splitlines()[2:]:
         rule, n = line.split()
         if rule != "total":
-            counts[rule] = int(n)
+            # evaluation rules are one per batch of models (evaluate_{paradigm}_{batch})
+            counts["evaluate" if rule.startswith("evaluate_") else rule] += int(n)
     return counts

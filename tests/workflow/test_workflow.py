@@ -37,20 +37,25 @@ def test_schema_rejects_bad_enum(tmp_path):
     assert "kcore" in proc.stdout + proc.stderr
 
 
-def grid_jobs(n_domains: int, merges: int, paradigms: int = 2, periods: int = 4) -> dict[str, int]:
-    """Jobs of a full run: per domain data and index, per cell samples and training, merges,
-    and one evaluation per model (cells, pooled task bases, merged models)."""
-    cells = paradigms * n_domains * (periods - 1)
+def grid_jobs(
+    n_domains: int, merges: int, families: int, paradigms: int = 2, periods: int = 4, hllm=False
+) -> dict[str, int]:
+    """Jobs of a full run: per domain data and index, per cell samples (hllm trains on the
+    shards) and training, merges, and per paradigm one evaluation job per batch (a domain's
+    cells, the pooled task base, and each merge family: a cross-domain set or a temporal sweep)."""
+    lm_paradigms = paradigms - hllm
     return {
         "merge": merges,
-        "evaluate": cells + paradigms + merges,
+        "evaluate": paradigms * (n_domains + 1 + families),
         "ingest": n_domains,
         "data_summary": 1,
         "item_index": n_domains,
         "base_semid": 1,
-        "samples": paradigms * n_domains * periods,
+        **({"base_hllm": 1} if hllm else {}),
+        "samples": lm_paradigms * n_domains * periods,
         "train": paradigms * n_domains * (periods - 1),
         "train_pooled": paradigms,
+        "analysis": 1,
         "all": 1,
     }
 
@@ -60,8 +65,8 @@ def test_dry_run_default_config(tmp_path):
     n = len(yaml.safe_load((ROOT / "config.yaml").read_text())["domains"])
     assert n >= 4
     # merges: 2 pairs x (title: linear + 2 methods x 2 references = 5; semid: 5 per source = 10)
-    # + temporal: 4 domains x 3 weights x 2 paradigms
-    assert jobs == {"synthetic_domain": n, "base": 1, **grid_jobs(n, 2 * 15 + 4 * 3 * 2)}
+    # + temporal: 4 domains x 3 weights x 2 paradigms; families: 2 pairs + 4 sweeps
+    assert jobs == {"synthetic_domain": n, "base": 1, **grid_jobs(n, 2 * 15 + 4 * 3 * 2, 2 + 4)}
 
 
 def amazon_config(tmp_path: Path, placeholders: bool = True) -> Path:
@@ -83,8 +88,8 @@ def amazon_config(tmp_path: Path, placeholders: bool = True) -> Path:
 
 def test_dry_run_amazon2023_config(tmp_path):
     jobs = planned_jobs(tmp_path, configfile=amazon_config(tmp_path))
-    # 15 pairs x (title 1 + 3 x 2 = 7; semid 14) + 6 domains x 11 weights x 2 paradigms
-    assert jobs == grid_jobs(6, 15 * 21 + 6 * 11 * 2)
+    # 15 pairs x (title and hllm: 1 + 3 x 2 = 7; semid 14) + 6 domains x 11 weights x 3 paradigms
+    assert jobs == grid_jobs(6, 15 * 28 + 6 * 11 * 3, 15 + 6, paradigms=3, hllm=True)
 
 
 def test_amazon2023_missing_files_are_named(tmp_path):
@@ -163,7 +168,7 @@ def test_changing_one_domains_weight_grid_reruns_only_its_merges(tiny_run, tmp_p
     edited = tmp_path / "edited.yaml"
     edited.write_text(yaml.safe_dump(config, sort_keys=False))
     jobs = planned_jobs(work, "results/all", configfile=edited)
-    assert jobs == {"merge": 2, "evaluate": 2, "all": 1}
+    assert jobs == {"merge": 2, "evaluate": 2, "analysis": 1, "all": 1}
     proc = snakemake(work, "--dry-run", "results/all", configfile=edited)
     planned = re.findall(r"wildcards: paradigm=\w+, spec=(\S+)", proc.stdout)
     assert sorted(planned) == ["temporal-Books-phase1+phase2-linear-w0.25"] * 2
@@ -186,6 +191,7 @@ def test_manifest_lists_every_output_with_checksums(tiny_run):
             "checkpoints",
             "merged",
             "metrics",
+            "regression",
         )
         for p in (tiny_run / "results" / sub).rglob("*")
         if p.is_file() and p.name != ".snakemake_timestamp"
@@ -227,6 +233,32 @@ def test_every_model_has_metric_files_for_its_domains(tiny_run):
     assert a["metrics"] == b["metrics"]
 
 
+def test_analysis_tables_regression_and_figures(tiny_run):
+    import pandas as pd
+
+    from mmgrid.analysis import AnalysisOutputs
+
+    for path in AnalysisOutputs.under(tiny_run / "results").paths():
+        assert path.is_file() and path.stat().st_size > 0, path
+    optimal = pd.read_csv(tiny_run / "results/tables/optimal_weights.csv")
+    assert sorted(zip(optimal["paradigm"], optimal["domain"], strict=True)) == [
+        (p, d) for p in ("semid", "title") for d in ("Books", "Video_Games")
+    ]
+    assert optimal["weight_optimal"].isin([0.0, 0.5, 1.0]).all()
+    regression = json.loads((tiny_run / "results/regression/weight_vs_recency.json").read_text())
+    assert regression["pooled"]["n"] == 4
+    assert regression["selection"]["protocol"] == "valid"
+    cells = pd.read_csv(tiny_run / "results/tables/cells.csv")
+    assert len(cells[cells["kind"] == "cell"]) == 2 * 2 * 3
+
+
+def test_report_command_succeeds(tiny_run, tmp_path):
+    work = copy_run(tiny_run, tmp_path)
+    snakemake(work, "--report", "results/report.html", configfile=TINY)
+    html = (work / "results/report.html").read_text(errors="replace")
+    assert "weight_vs_recency.png" in html and "cells.csv" in html
+
+
 def test_changing_k_reruns_only_the_metric_jobs(tiny_run, tmp_path):
     work = copy_run(tiny_run, tmp_path)
     config = yaml.safe_load(TINY.read_text())
@@ -234,7 +266,9 @@ def test_changing_k_reruns_only_the_metric_jobs(tiny_run, tmp_path):
     edited = tmp_path / "edited.yaml"
     edited.write_text(yaml.safe_dump(config, sort_keys=False))
     jobs = planned_jobs(work, "results/all", configfile=edited)
-    assert jobs == {"evaluate": 2 * 2 * 3 + 2 + 21, "all": 1}
+    # every evaluation batch (per paradigm 2 domains' cells, the pooled base, 1 pair, 2 sweeps)
+    # and the analysis that reads them
+    assert jobs == {"evaluate": 2 * (2 + 1 + 1 + 2), "analysis": 1, "all": 1}
 
 
 def test_second_dry_run_has_nothing_to_do(tiny_run):
@@ -253,6 +287,9 @@ def test_rerun_is_byte_identical(tiny_run, tmp_path):
         "checkpoints",
         "merged",
         "metrics",
+        "tables",
+        "regression",
+        "figures",
     )
     for sub in subs:
         for f in (tiny_run / "results" / sub).rglob("*"):
@@ -290,7 +327,7 @@ def test_changing_one_domains_learning_rate_reruns_only_its_cells(tiny_run, tmp_
     edited.write_text(yaml.safe_dump(config, sort_keys=False))
     jobs = planned_jobs(work, "results/all", configfile=edited)
     # Books' cells, the merges that read them (cross-domain: title 3, semid 6; temporal 2 x 3),
-    # and the evaluation of all of those
-    assert jobs == {"train": 2 * 3, "merge": 15, "evaluate": 2 * 3 + 15, "all": 1}
+    # and per paradigm the evaluation batches of those: Books' cells, the pair, Books' sweep
+    assert jobs == {"train": 2 * 3, "merge": 15, "evaluate": 2 * 3, "analysis": 1, "all": 1}
     proc = snakemake(work, "--dry-run", "results/all", configfile=edited)
     assert "domain=Video_Games" not in proc.stdout
