@@ -16,11 +16,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 
 from mmgrid.analysis.settings import MEAN_AGE, RECENT_SHARE, AnalysisSettings
 from mmgrid.errors import InputError
 from mmgrid.evaluate.metrics import metrics_from_ranks
+from mmgrid.parquet_columns import read_columns
 
 RANK_COLUMNS = ("user_id", "item_id", "timestamp", "rank")
 ITEM_COLUMNS = ("item_id", "first_seen")
@@ -79,12 +79,7 @@ def read_evaluation(
             f"of {', '.join(sorted(metrics))} or add its cut-off to evaluate.k"
         )
     ranks_path = path.with_name(f"{domain}.ranks.parquet")
-    if not ranks_path.is_file():
-        raise InputError(f"{ranks_path}: rank file not found; {fix}")
-    missing = [c for c in RANK_COLUMNS if c not in pq.read_schema(ranks_path).names]
-    if missing:
-        raise InputError(f"{ranks_path}: missing column(s) {', '.join(missing)}; {fix}")
-    ranks = pd.read_parquet(ranks_path, columns=list(RANK_COLUMNS))
+    ranks = read_columns(ranks_path, RANK_COLUMNS, what="rank file", fix=fix)
     ranks["rank"] = ranks["rank"].astype("float64")
     if ranks["user_id"].duplicated().any():
         raise InputError(f"{ranks_path}: a user appears more than once; {fix}")
@@ -106,14 +101,7 @@ def read_evaluation(
 def read_first_seen(items_dir: Path, domain: str) -> pd.Series:
     """The ``first_seen`` time (ms) of every item of a domain, indexed by item_id."""
     path = items_dir / f"{domain}.parquet"
-    if not path.is_file():
-        raise InputError(f"{path}: items file not found; build it with the data stage first")
-    missing = [c for c in ITEM_COLUMNS if c not in pq.read_schema(path).names]
-    if missing:
-        raise InputError(
-            f"{path}: missing column(s) {', '.join(missing)}; rebuild it with the data stage"
-        )
-    items = pd.read_parquet(path, columns=list(ITEM_COLUMNS))
+    items = read_columns(path, ITEM_COLUMNS, what="items file", fix="build it with the data stage")
     return items.set_index("item_id")["first_seen"].astype("int64")
 
 

@@ -36,6 +36,7 @@ from mmgrid.grid import ms_to_date
 from mmgrid.items.index import REPORT, ItemIndex, load_index
 from mmgrid.items.settings import DEFAULT_ENCODER
 from mmgrid.items.text import item_text
+from mmgrid.parquet_columns import read_columns
 
 PARADIGMS = ("title", "semid")
 SAMPLE_COLUMNS = ("task", "user_id", "item_id", "timestamp", "history", "messages")
@@ -44,16 +45,9 @@ RECOMMEND_TASK = "recommend"
 
 def read_test_samples(path: str | os.PathLike[str]) -> pd.DataFrame:
     """The ``recommend`` rows of a test samples file, in file order."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: test samples file not found; build the samples stage first")
-    missing = [c for c in SAMPLE_COLUMNS if c not in pq.read_schema(path).names]
-    if missing:
-        raise InputError(
-            f"{path}: missing column(s) {', '.join(missing)}; a samples file needs "
-            f"{', '.join(SAMPLE_COLUMNS)}"
-        )
-    frame = pd.read_parquet(path, columns=list(SAMPLE_COLUMNS))
+    frame = read_columns(
+        path, SAMPLE_COLUMNS, what="test samples file", fix="build the samples stage first"
+    )
     return frame[frame["task"] == RECOMMEND_TASK].reset_index(drop=True)
 
 

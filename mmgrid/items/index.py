@@ -19,7 +19,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 
 from mmgrid.atomic import atomic_dir, write_json
 from mmgrid.errors import InputError
@@ -28,6 +27,7 @@ from mmgrid.items.semantic_ids import build_semantic_ids
 from mmgrid.items.settings import IndexSettings
 from mmgrid.items.text import TEMPLATE, item_text
 from mmgrid.items.tokens import format_sid
+from mmgrid.parquet_columns import read_columns
 
 ITEM_COLUMNS = ("item_id", "title", "description")
 EMBEDDINGS = "embeddings.npy"
@@ -42,15 +42,7 @@ def read_items(path: str | os.PathLike[str]) -> pd.DataFrame:
     A missing description is read as empty; ids must be unique and titles non-empty.
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: items file not found; build it with the data stage first")
-    missing = [c for c in ITEM_COLUMNS if c not in pq.read_schema(path).names]
-    if missing:
-        raise InputError(
-            f"{path}: missing column(s) {', '.join(missing)}; an items file needs "
-            f"{', '.join(ITEM_COLUMNS)}"
-        )
-    items = pd.read_parquet(path, columns=list(ITEM_COLUMNS))
+    items = read_columns(path, ITEM_COLUMNS, what="items file", fix="build it with the data stage")
     if items.empty:
         raise InputError(f"{path}: no items; the domain needs at least one item")
     items["description"] = items["description"].fillna("").astype(str)
