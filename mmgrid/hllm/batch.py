@@ -5,8 +5,9 @@
 section), ``test_period``, ``max_users``, ``domains`` (per domain: every period's shards and
 the item table ``item_table``) and ``models`` (per model: ``path``, evaluated ``domains``, output ``out``).
 
-The test users are drawn exactly as the samples stage draws the title paradigm's (same seed),
-so every paradigm is scored on the same users; histories hold up to ``hllm.max_items`` items.
+The test users are drawn exactly as the samples stage draws them (same seed for every
+paradigm), so every paradigm is scored on the same users; histories hold up to
+``hllm.max_items`` items.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from mmgrid.grid import Period
 from mmgrid.hllm.data import EvalCases, cases_from_shards
 from mmgrid.hllm.evaluate import evaluate_hllm
 from mmgrid.hllm.settings import settings_from_config
-from mmgrid.seeding import derive_seed
+from mmgrid.samples.targets import evaluation_users_seed
 
 
 def evaluate_hllm_batch(job: Mapping[str, Any], log: Callable[[str], None] = print) -> None:
@@ -39,7 +40,7 @@ def evaluate_hllm_batch(job: Mapping[str, Any], log: Callable[[str], None] = pri
                         test,
                         max_users=job["max_users"],
                         max_history=hllm.max_items,
-                        seed=derive_seed(job["seed"], "samples", "title", domain, test.name),
+                        seed=evaluation_users_seed(job["seed"], domain, test.name),
                     )
                 result = evaluate_hllm(
                     spec["path"],

@@ -171,8 +171,8 @@ def cases_from_sequences(
 ) -> EvalCases:
     """Test cases as the samples stage draws them (same targets, same order).
 
-    ``seed`` seeds the ``max_users`` draw: ``derive_seed(config_seed, "samples", paradigm,
-    domain, test.name)`` reproduces that paradigm's test samples file exactly.
+    ``seed`` seeds the ``max_users`` draw: ``evaluation_users_seed(config_seed, domain, test.name)``
+    (:mod:`mmgrid.samples.targets`) reproduces the test samples files' users exactly.
     """
     rng = np.random.default_rng(seed)
     rows = evaluation_targets(seqs, test, max_users=max_users, rng=rng)

@@ -27,7 +27,7 @@ from mmgrid.items.text import item_text, truncate_description
 from mmgrid.samples import prompts
 from mmgrid.samples.sequences import load_sequences
 from mmgrid.samples.settings import SampleSettings
-from mmgrid.samples.targets import evaluation_targets, training_targets
+from mmgrid.samples.targets import evaluation_targets, evaluation_users_seed, training_targets
 from mmgrid.seeding import derive_seed
 
 PARADIGMS = ("title", "semid")
@@ -99,7 +99,8 @@ def build_samples(
     catalogue = Catalogue(items_path, sids_path, settings.history_description_chars)
     rng = np.random.default_rng(derive_seed(seed, "samples", paradigm, domain, period.name))
     if is_test:
-        rows = evaluation_targets(seqs, period, max_users=settings.eval_max_users, rng=rng)
+        users_rng = np.random.default_rng(evaluation_users_seed(seed, domain, period.name))
+        rows = evaluation_targets(seqs, period, max_users=settings.eval_max_users, rng=users_rng)
     else:
         cap = settings.first_period_max_per_user if is_first else settings.later_max_per_user
         rows = training_targets(

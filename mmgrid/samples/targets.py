@@ -6,6 +6,7 @@ import numpy as np
 
 from mmgrid.grid import Period
 from mmgrid.samples.sequences import UserSequences
+from mmgrid.seeding import derive_seed
 
 
 def _row_users(seqs: UserSequences) -> np.ndarray:
@@ -40,6 +41,12 @@ def training_targets(
     starts = np.flatnonzero(np.r_[True, owner[order][1:] != owner[order][:-1]])
     rank = np.arange(order.size) - np.repeat(starts, np.diff(np.r_[starts, order.size]))
     return np.sort(eligible[order[rank < max_per_user]])
+
+
+def evaluation_users_seed(seed: int, domain: str, period: str) -> int:
+    """The seed of a domain's test-user draw: the same for every paradigm, so that all
+    paradigms are evaluated on the same users."""
+    return derive_seed(seed, "test-users", domain, period)
 
 
 def evaluation_targets(

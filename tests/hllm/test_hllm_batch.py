@@ -9,7 +9,7 @@ import pandas as pd
 from mmgrid.hllm.batch import evaluate_hllm_batch
 from mmgrid.hllm.data import cases_from_shards, read_catalogue
 from mmgrid.hllm.evaluate import evaluate_hllm
-from mmgrid.seeding import derive_seed
+from mmgrid.samples.targets import evaluation_users_seed
 from tests.hllm.conftest import quiet
 from tests.hllm.world import DOMAIN, HLLM, period
 
@@ -32,13 +32,13 @@ def test_batch_job_equals_one_model_at_a_time(world, pretrain_cell, phase1_cell,
         ],
     }
     evaluate_hllm_batch(job, log=quiet)
-    # the title paradigm's test users: same seed as its samples file
+    # the test users of every paradigm's samples file
     cases = cases_from_shards(
         list(world.shards.values()),
         test,
         max_users=40,
         max_history=HLLM.max_items,
-        seed=derive_seed(7, "samples", "title", DOMAIN, test.name),
+        seed=evaluation_users_seed(7, DOMAIN, test.name),
     )
     assert len(cases) == 40
     for name, cell in (("pretrain", pretrain_cell[0]), ("phase1", phase1_cell[0])):

@@ -19,7 +19,7 @@ from mmgrid.hllm.data import (
 )
 from mmgrid.samples.build import build_samples, write_samples
 from mmgrid.samples.settings import SampleSettings
-from mmgrid.seeding import derive_seed
+from mmgrid.samples.targets import evaluation_users_seed
 from tests.hllm.world import DOMAIN, period
 
 DAY = 86_400_000
@@ -90,7 +90,7 @@ def test_test_cases_are_the_other_paradigms_test_samples(world, tmp_path):
     test = period("test")
     settings = SampleSettings(max_history=6, eval_max_users=20)
     shards = list(world.shards.values())
-    seed = derive_seed(0, "samples", "title", DOMAIN, test.name)
+    seed = evaluation_users_seed(0, DOMAIN, test.name)
     table = build_samples(
         "title",
         DOMAIN,

@@ -206,3 +206,34 @@ def test_settings_reject_unknown_keys():
         settings_from_config({"max_histroy": 3})
     with pytest.raises(InputError, match=r"'samples\.max_history' must be an integer"):
         settings_from_config({"max_history": "3"})
+
+
+def test_every_paradigm_draws_the_same_test_users(data, tmp_path):
+    """With a cap on test users, title and semid (and hllm) evaluate the same users."""
+    _, items, sids = data
+    users = [f"u{k:02d}" for k in range(30)]
+    rows = [(u, "a", PRE.start_ms + DAY) for u in users] + [
+        (u, "bcdefgh"[k % 7], TEST.start_ms + k * DAY) for k, u in enumerate(users)
+    ]
+    u, i, t = zip(*rows, strict=True)
+    shard = tmp_path / "all.parquet"
+    pq.write_table(
+        pa.table({"user_id": u, "item_id": i, "rating": [5.0] * 60, "timestamp": t}), shard
+    )
+    kwargs = dict(
+        shards=[shard],
+        items_path=items,
+        sids_path=sids,
+        is_test=True,
+        is_first=False,
+        settings=SampleSettings(eval_max_users=10),
+        seed=3,
+    )
+    drawn = {
+        p: build_samples(p, "D", TEST, **kwargs).column("user_id").to_pylist()
+        for p in ("title", "semid")
+    }
+    assert len(drawn["title"]) == 10
+    assert drawn["title"] == drawn["semid"]
+    other_seed = build_samples("title", "D", TEST, **{**kwargs, "seed": 4})
+    assert other_seed.column("user_id").to_pylist() != drawn["title"]
