@@ -16,6 +16,7 @@ rule base:
         "../envs/gpu.yaml"
     threads: 1
     resources:
+        **GPU_JOB_RESOURCES,
         mem_mb=4000,
         runtime=60,
         gpu=config["gpus_per_job"],

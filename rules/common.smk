@@ -48,6 +48,9 @@ def alternatives(values):
     return "|".join(re.escape(v) for v in values)
 
 
+# Extra resources of GPU jobs (e.g. the SLURM partition), from config: evaluation rules are
+# generated per batch, so a profile's per-rule `set-resources` cannot name them all.
+GPU_JOB_RESOURCES = dict(config["gpu_job_resources"]) if config["gpus_per_job"] else {}
 PARADIGMS = list(config["paradigms"])
 # Paradigms trained on GR samples (conversations); hllm trains on the user sequences directly.
 SAMPLE_PARADIGMS = [p for p in PARADIGMS if p != "hllm"]

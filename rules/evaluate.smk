@@ -19,6 +19,7 @@ for (eval_paradigm, eval_batch), eval_models in EVAL_BATCHES.items():
             "../envs/gpu.yaml"
         threads: 1
         resources:
+            **GPU_JOB_RESOURCES,
             mem_mb=4000,
             runtime=30 + 10 * len(eval_models),
             gpu=config["gpus_per_job"],

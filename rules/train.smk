@@ -14,6 +14,7 @@ rule train:
         "../envs/gpu.yaml"
     threads: 1
     resources:
+        **GPU_JOB_RESOURCES,
         mem_mb=8000,
         runtime=240,
         gpu=config["gpus_per_job"],
@@ -39,6 +40,7 @@ rule train_pooled:
         "../envs/gpu.yaml"
     threads: 1
     resources:
+        **GPU_JOB_RESOURCES,
         mem_mb=8000,
         runtime=240,
         gpu=config["gpus_per_job"],

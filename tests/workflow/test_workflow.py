@@ -92,6 +92,14 @@ def test_dry_run_amazon2023_config(tmp_path):
     assert jobs == grid_jobs(6, 15 * 28 + 6 * 11 * 3, 15 + 6, paradigms=3, hllm=True)
 
 
+def test_gpu_jobs_get_the_configured_gpu_resources(tmp_path):
+    proc = snakemake(tmp_path, "--dry-run", configfile=amazon_config(tmp_path))
+    jobs = re.findall(r"\nrule (\w+):.*?resources: ([^\n]*)", proc.stdout, re.S)
+    gpu = {rule for rule, res in jobs if "slurm_partition=gpu" in res}
+    assert {"train", "train_pooled", "evaluate_hllm_cells_Books"} <= gpu
+    assert all(("gpu=1" in res) == (rule in gpu) for rule, res in jobs), jobs
+
+
 def test_amazon2023_missing_files_are_named(tmp_path):
     proc = snakemake(
         tmp_path, "--dry-run", configfile=amazon_config(tmp_path, placeholders=False), check=False
