@@ -17,7 +17,6 @@ after training, sequences/s).
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -29,16 +28,12 @@ from mmgrid.grid import Period
 from mmgrid.hllm.data import item_texts, load_training_sequences, read_catalogue
 from mmgrid.hllm.settings import HllmSettings
 from mmgrid.seeding import derive_seed
+from mmgrid.train.cell import relative_path, save_lora_adapter
 from mmgrid.train.settings import CellTrainSettings
 
 LEARNED_MODULES = ("item_emb_tokens", "logit_scale")
 TRAIN_SUMMARY = "train.json"
 TRAIN_LOG = "train_log.csv"
-ADAPTER_DIR = "adapter"
-
-
-def _relative(target: Path, start: Path) -> str:
-    return os.path.relpath(target.resolve(), start.resolve())
 
 
 def fit_hllm(
@@ -140,14 +135,9 @@ def save_cell(
     from mmgrid.hllm.checkpoint import save_hllm
 
     if result["adapter"] == "lora":
-        model.save_pretrained(out / ADAPTER_DIR)
-        adapter_config = out / ADAPTER_DIR / "adapter_config.json"
-        meta = json.loads(adapter_config.read_text())
-        meta["base_model_name_or_path"] = _relative(init_dir, final / ADAPTER_DIR)
-        write_json(adapter_config, meta)
-        model = model.merge_and_unload()
+        model = save_lora_adapter(model, out, init_dir, final)
     save_hllm(model, tokenizer, out)
-    summary = {**result, "init": _relative(init_dir, final)}
+    summary = {**result, "init": relative_path(init_dir, final)}
     write_json(out / TRAIN_SUMMARY, summary)
     return summary
 
@@ -171,8 +161,9 @@ def train_hllm_cell(
     ``shards`` are the domain's period shards (``results/shards/{domain}/{period}.parquet``)
     up to and including ``period`` (later ones are ignored by timestamp); ``items_path`` is the
     domain's item table. A pooled cell passes every domain's shards and item tables: the
-    catalogue is their union and a user id present in several domains is one sequence. ``seed`` should identify the cell. The directory appears whole or
-    not at all. Returns the summary written to ``train.json``.
+    catalogue is their union and a user id present in several domains is one sequence.
+    ``seed`` should identify the cell. The directory appears whole or not at all. Returns the
+    summary written to ``train.json``.
     """
     if threads is not None:
         import torch

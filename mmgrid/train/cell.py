@@ -51,8 +51,24 @@ def read_samples(paths: Sequence[str | os.PathLike[str]]) -> list[list[dict[str,
     return [json.loads(m) for m in messages]
 
 
-def _relative(target: Path, start: Path) -> str:
+ADAPTER_DIR = "adapter"
+
+
+def relative_path(target: Path, start: Path) -> str:
+    """``target`` relative to the directory ``start`` (how cells refer to their initial weights)."""
     return os.path.relpath(target.resolve(), start.resolve())
+
+
+def save_lora_adapter(model: Any, out: Path, init_dir: Path, final: Path) -> Any:
+    """Save a PEFT model's adapter under ``out/adapter`` (``out`` becomes ``final``) with its base
+    path relative to the adapter (``init_dir``, the cell's initial weights); return the model
+    with the adapter merged in."""
+    model.save_pretrained(out / ADAPTER_DIR)
+    adapter_config = out / ADAPTER_DIR / "adapter_config.json"
+    meta = json.loads(adapter_config.read_text())
+    meta["base_model_name_or_path"] = relative_path(init_dir, final / ADAPTER_DIR)
+    write_json(adapter_config, meta)
+    return model.merge_and_unload()
 
 
 def fit_cell(
@@ -133,16 +149,11 @@ def save_cell(
 ) -> None:
     """Write a trained cell into the (temporary) directory ``out`` that becomes ``final``."""
     if result["adapter"] == "lora":
-        model.save_pretrained(out / "adapter")
-        adapter_config = out / "adapter" / "adapter_config.json"
-        meta = json.loads(adapter_config.read_text())
-        meta["base_model_name_or_path"] = _relative(init_dir, final / "adapter")
-        adapter_config.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
-        tokenizer.save_pretrained(out / "adapter")
-        model = model.merge_and_unload()
+        model = save_lora_adapter(model, out, init_dir, final)
+        tokenizer.save_pretrained(out / ADAPTER_DIR)
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
-    write_json(out / "train.json", {**result, "init": _relative(init_dir, final)})
+    write_json(out / "train.json", {**result, "init": relative_path(init_dir, final)})
 
 
 def train_cell(
