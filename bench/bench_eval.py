@@ -16,9 +16,9 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import time
 
 import numpy as np
+from timing import best_time
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 
@@ -115,15 +115,6 @@ def plain_generate(model, tokenizer, prompts, trie, beams: int, batch_size: int)
         )
 
 
-def best_of(repeats: int, fn) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--threads", type=int, default=2)
@@ -159,14 +150,14 @@ def main() -> None:
                 model, tokenizer, prompts, trie, beams=args.beams, batch_size=batch_size
             )
 
-        seconds = best_of(args.repeats, run)
+        seconds, _ = best_time(run, args.repeats)
         reference = results if reference is None else reference
         same = "yes" if results == reference else "no"
         rows.append((f"semid_beam_search, batch {batch_size}", seconds, same))
     batch_size = max(args.batch_sizes)
-    seconds = best_of(
-        args.repeats,
+    seconds, _ = best_time(
         lambda: plain_generate(model, tokenizer, prompts, trie, args.beams, batch_size),
+        args.repeats,
     )
     rows.append((f"plain generate (prompt per beam), batch {batch_size}", seconds, ""))
     base = rows[0][1]

@@ -25,9 +25,10 @@ import argparse
 import platform
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
+
+from timing import best_time
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -42,13 +43,7 @@ TINY = {  # tests/config.tiny.yaml, base.model
 
 def best(fn: Callable[[], object], repeats: int) -> float:
     """Seconds of the fastest of ``repeats`` calls, after one warm-up call."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+    return best_time(fn, repeats, warmup=True)[0]
 
 
 def build(work: Path, model_name: str, items_per_domain: int):

@@ -10,10 +10,9 @@ import argparse
 import os
 import platform
 import time
-from collections.abc import Callable
-from typing import Any
 
 import numpy as np
+from timing import best_time
 
 from mmgrid.errors import InputError
 from mmgrid.items import TextEncoder, item_text, residual_kmeans, resolve_collisions
@@ -54,16 +53,6 @@ def synthetic_items(n: int, seed: int = 0) -> tuple[list[str], list[str]]:
         titles.append(title)
         texts.append(item_text(title, description))
     return titles, texts
-
-
-def best_time(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
-    """Best wall time of ``repeats`` calls, and the last result."""
-    best, result = float("inf"), None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, result
 
 
 def row(*cells: object) -> None:
