@@ -18,6 +18,7 @@ from typing import Any
 from mmgrid.atomic import atomic_dir
 from mmgrid.evaluate.settings import settings_from_config as evaluate_settings
 from mmgrid.grid import Period
+from mmgrid.hllm.checkpoint import load_hllm
 from mmgrid.hllm.data import EvalCases, cases_from_shards
 from mmgrid.hllm.evaluate import evaluate_hllm
 from mmgrid.hllm.settings import settings_from_config
@@ -31,6 +32,7 @@ def evaluate_hllm_batch(job: Mapping[str, Any], log: Callable[[str], None] = pri
     test = Period(**job["test_period"])
     cases: dict[str, EvalCases] = {}
     for spec in job["models"]:
+        loaded = load_hllm(spec["path"], settings.device)
         with atomic_dir(spec["out"]) as out:
             for domain in spec["domains"]:
                 files = job["domains"][domain]
@@ -53,5 +55,6 @@ def evaluate_hllm_batch(job: Mapping[str, Any], log: Callable[[str], None] = pri
                     settings=hllm,
                     device=settings.device,
                     log=log,
+                    loaded=loaded,
                 )
                 log(f"{spec['path']} on {domain}: {result['metrics']}")

@@ -137,8 +137,12 @@ def evaluate_hllm(
     threads: int | None = None,
     progress: bool = False,
     log: Callable[[str], None] = print,
+    loaded: tuple[Any, Any] | None = None,
 ) -> dict[str, Any]:
     """Evaluate the HLLM at ``model_dir`` on ``domain``; write the metric and rank files.
+
+    ``loaded``: the ``(model, tokenizer)`` of :func:`~mmgrid.hllm.checkpoint.load_hllm` for
+    ``model_dir``, when the caller evaluates the same model on several domains.
 
     ``cases`` are the test users (:func:`mmgrid.hllm.data.cases_from_shards` or
     :func:`~mmgrid.hllm.data.cases_from_samples`); histories are cut to the last
@@ -159,7 +163,7 @@ def evaluate_hllm(
     started = time.perf_counter()
     catalogue = read_catalogue(items_path)
     targets, histories = _rows(catalogue, cases, settings.max_items)
-    model, tokenizer = load_hllm(model_dir, device)
+    model, tokenizer = loaded or load_hllm(model_dir, device)
     tokens = tokenize_items(
         tokenizer, item_texts(catalogue, model.config.item_prompt), model.config
     )
