@@ -1,11 +1,11 @@
 # ruff: noqa: RUF002 (math notation in docstrings)
 """The merge engine: streams every tensor in row chunks through the chosen method.
 
-A chunk (at most ``chunk_elems`` elements, at least one row) is the unit of reading, writing and
-threading; it is computed in blocks of ``BLOCK_ELEMS`` elements held in the split-pair layout
-(``layout``) in per-thread scratch buffers. All arithmetic is float32; each output element is
-rounded once to its output dtype and written at its precomputed offset. Results are
-bit-identical for every chunk size and thread count.
+A chunk (at most ``chunk_elems`` elements, at least one row) is the unit of writing and
+threading; it is read and computed in blocks of ``BLOCK_ELEMS`` elements held in the
+split-pair layout (``layout``) in per-thread scratch buffers. All arithmetic is float32; each
+output element is rounded once to its output dtype and written at its precomputed offset.
+Results are bit-identical for every chunk size and thread count.
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ from mmgrid.merge.scratch import Scratch
 from mmgrid.merge.select import BracketSelect, RadixSelect
 from mmgrid.merge.spec import MergeSpec, parse_spec
 
-DEFAULT_CHUNK_ELEMS = 1 << 20  # rows read, written and handed to a thread at a time
-BLOCK_ELEMS = 1 << 17  # elements computed at a time (its float32 operands stay in cache)
+DEFAULT_CHUNK_ELEMS = 1 << 20  # rows written and handed to a thread at a time
+BLOCK_ELEMS = 1 << 18  # elements read and computed at a time (operands stay in cache)
 PENDING_CAP = 1 << 22  # majority-sign patches kept in memory before falling back to a rerun
 # Non-tensor files a merged checkpoint needs (model config and tokenizer); nothing else of the
 # source directory is copied (e.g. a training log describes the source, not the merge).
@@ -160,35 +160,42 @@ def ordered_map(fn: Callable[[Any], Any], items: Iterable[Any], threads: int) ->
             yield window.popleft().result()
 
 
+@dataclass(frozen=True)
+class _Stored:
+    """The bf16 elements of a chunk from ``start`` (flat index) of a stored tensor, read block
+    by block into scratch (``os.preadv``: no mapping, and a block's operands stay in cache)."""
+
+    info: TensorInfo
+    start: int
+
+
 class _Rows:
-    """The operands of rows ``[r0, r1)`` of one job, each loaded on first use: a read-only view
-    of stored bf16 bits (mapped, no copy) or a flat float32 array (other dtypes, rows beyond an
-    input's vocabulary, LoRA)."""
+    """The operands of rows ``[r0, r1)`` of one job, each resolved on first use: stored bf16
+    rows (read block by block, see :class:`_Stored`) or a flat float32 array (other dtypes,
+    rows beyond an input's vocabulary, LoRA)."""
 
     def __init__(self, engine: _Engine, job: TensorJob, r0: int, r1: int) -> None:
         self.e, self.job, self.r0, self.r1 = engine, job, r0, r1
         self.n = (r1 - r0) * job.row_len
         self.start = r0 * job.row_len
-        self._sources: dict[Any, np.ndarray] = {}
-        self._mapped: list[TensorInfo] = []
+        self._sources: dict[Any, np.ndarray | _Stored] = {}
 
     def blocks(self) -> Iterator[_Block]:
         for b0 in range(0, self.n, BLOCK_ELEMS):
             yield _Block(self, b0, min(self.n, b0 + BLOCK_ELEMS))
 
-    def stored(self, info: TensorInfo) -> np.ndarray:
+    def stored(self, info: TensorInfo) -> np.ndarray | _Stored:
         key = ("stored", info.file, info.offset)
         src = self._sources.get(key)
         if src is None:
             if info.dtype == "BF16" and self.r1 <= info.rows:
-                src = self.e.reader.view_rows(info, self.r0, self.r1)
-                self._mapped.append(info)
+                src = _Stored(info, self.start)
             else:
                 src = self.e.fp32_rows(info, self.job, self.r0, self.r1).reshape(-1)
             self._sources[key] = src
         return src
 
-    def value(self, i: int) -> np.ndarray:
+    def value(self, i: int) -> np.ndarray | _Stored:
         """Input i's values: stored rows, or base rows + LoRA ΔW."""
         item = self.job.inputs[i]
         if item.lora is None:
@@ -206,13 +213,6 @@ class _Rows:
             d = lora.delta_rows(self.e.reader, self.job.inputs[i].lora, self.r0, self.r1)
             self._sources[key] = d.reshape(-1)
         return self._sources[key]
-
-    def release(self) -> None:
-        """Unmap the rows viewed in mapped files."""
-        for info in self._mapped:
-            self.e.reader.release_rows(info, self.r0, self.r1)
-        self._mapped.clear()
-        self._sources.clear()
 
 
 class _Block:
@@ -255,18 +255,16 @@ class _Engine:
         head = to_fp32(self.reader.read_rows(info, r0, info.rows), info.dtype)
         return np.concatenate([head, tail])
 
-    def load(self, src: np.ndarray, blk: _Block, name: str) -> np.ndarray:
-        """Block ``blk`` of a flat source as float32 in split order, in scratch ``name``."""
+    def load(self, src: np.ndarray | _Stored, blk: _Block, name: str) -> np.ndarray:
+        """Block ``blk`` of a source as float32 in split order, in scratch ``name``."""
         out = self.scratch.get(name, blk.size)
-        part = src[blk.b0 : blk.b1]
-        if src.dtype != np.uint16:
-            return layout.split(part, out)
+        if not isinstance(src, _Stored):
+            return layout.split(src[blk.b0 : blk.b1], out)
+        raw = self.scratch.get("raw", blk.size, np.uint16)
+        self.reader.read_into(src.info, src.start + blk.b0, raw[: blk.n])
         if blk.n % 2:  # widening works on pairs: pad the last one
-            padded = self.scratch.get("pad", blk.size, np.uint16)
-            padded[: blk.n] = part
-            padded[blk.n] = 0
-            part = padded
-        return layout.widen_bf16(part, out)
+            raw[blk.n] = 0
+        return layout.widen_bf16(raw, out)
 
     def value(self, blk: _Block, i: int) -> np.ndarray:
         return self.load(blk.rows.value(i), blk, f"v{i}")
@@ -342,7 +340,7 @@ class _Engine:
         layout.to_storage(x, blk.n, blk.job.out_dtype, tmp, out[blk.b0 : blk.b1 + 1], nan_free)
 
     def write(self, rows: _Rows, out: np.ndarray) -> None:
-        """Apply the vocabulary-row copy, write the chunk and release its mapped rows."""
+        """Apply the vocabulary-row copy and write the chunk."""
         job, r0, r1 = rows.job, rows.r0, rows.r1
         if job.copy_rows is not None:
             start, end, src = job.copy_rows
@@ -355,7 +353,6 @@ class _Engine:
                 a = (lo - r0) * job.row_len
                 out[a : a + x.size] = from_fp32(x.reshape(-1), job.out_dtype)
         self.writer.write_rows(job.name, r0, out[: rows.n])
-        rows.release()
 
     def chunks(self, jobs: Iterable[TensorJob]) -> Iterator[Chunk]:
         for job in jobs:
@@ -419,11 +416,8 @@ class _TiesRunner:
     def _each_block(self, chunk: Chunk, fn: Callable[[_Block, list[np.ndarray]], None]) -> None:
         """Call ``fn(block, scaled deltas)`` for every block of ``chunk``."""
         rows = _Rows(self.e, *chunk)
-        try:
-            for blk in rows.blocks():
-                fn(blk, self._scaled(blk))
-        finally:
-            rows.release()
+        for blk in rows.blocks():
+            fn(blk, self._scaled(blk))
 
     def _abs_bits(self, x: np.ndarray, n: int) -> np.ndarray:
         """|x| bit patterns of the first ``n`` (real) elements, in scratch."""

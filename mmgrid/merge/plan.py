@@ -110,8 +110,8 @@ class MergePlan:
 
     def peak_bytes(self, chunk_elems: int, threads: int) -> int:
         """Predicted working memory: per thread, float32 block buffers (inputs, deltas and
-        temporaries) and a chunk of output; per chunk in flight (2 per thread), its mapped input
-        rows and any float32 operand rows (other dtypes, LoRA)."""
+        temporaries) and a chunk of output; per chunk in flight (2 per thread), any float32
+        operand rows (other dtypes, LoRA)."""
         from mmgrid.merge.engine import BLOCK_ELEMS
 
         k = len(self.spec.inputs)

@@ -1,19 +1,17 @@
 """Lazy safetensors access: header parsing, row-range reads, a streaming writer.
 
-Only headers are parsed up front (a few KB per file); tensor bytes are read on demand, one row
-range at a time: either copied with ``pread`` into a fresh numpy buffer, or viewed in place
-through a read-only mapping of the file whose pages are unmapped again once the rows are done
-(``release_rows``), so memory stays bounded by the chunk size. The writer computes every header
+Only headers are parsed up front (a few KB per file); tensor bytes are read on demand with
+``pread``, a row range into a fresh buffer or a block of elements into a caller's buffer, so
+memory stays bounded by the chunk size and a file that changes during a merge gives an error
+(a short read), not a crash. The writer computes every header
 before the first data byte and writes rows at precomputed offsets, so outputs of any size stream
 through O(chunk) memory.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
-import mmap
 import os
 import struct
 import threading
@@ -29,7 +27,6 @@ from mmgrid.merge.dtypes import STORAGE, itemsize
 SINGLE_FILE = "model.safetensors"
 INDEX_FILE = "model.safetensors.index.json"
 MAX_HEADER_BYTES = 100 * 1024 * 1024
-_DONTNEED = getattr(mmap, "MADV_DONTNEED", None)  # Linux; elsewhere mapped pages stay until close
 
 
 @dataclass(frozen=True)
@@ -118,12 +115,10 @@ def index_checkpoint(directory: Path, single: str = SINGLE_FILE, index: str = IN
 
 
 class FileReader:
-    """Reads row ranges of tensors with ``os.preadv`` or views them in a read-only mapping
-    (thread-safe: no shared file position)."""
+    """Reads tensor elements with ``os.preadv`` (thread-safe: no shared file position)."""
 
     def __init__(self) -> None:
         self._fds: dict[Path, int] = {}
-        self._maps: dict[Path, mmap.mmap] = {}
         self._lock = threading.Lock()
 
     def _fd(self, path: Path) -> int:
@@ -139,60 +134,28 @@ class FileReader:
     def read_rows(self, info: TensorInfo, r0: int, r1: int) -> np.ndarray:
         """Rows ``[r0, r1)`` of ``info`` as a (rows, row_len) array of its storage dtype."""
         out = np.empty((r1 - r0, info.row_len), dtype=STORAGE[info.dtype])
+        self.read_into(info, r0 * info.row_len, out.reshape(-1))
+        return out
+
+    def read_into(self, info: TensorInfo, start: int, out: np.ndarray) -> np.ndarray:
+        """Elements ``[start, start + out.size)`` of ``info`` (flat) into ``out`` (its storage
+        dtype, contiguous); returns ``out``."""
         nbytes = out.nbytes
-        start = info.offset + r0 * info.row_len * out.itemsize
-        view = memoryview(out.reshape(-1).view(np.uint8))
+        offset = info.offset + start * out.itemsize
+        view = memoryview(out.view(np.uint8))
         fd = self._fd(info.file)
         done = 0
         while done < nbytes:
-            got = os.preadv(fd, [view[done:]], start + done)
+            got = os.preadv(fd, [view[done:]], offset + done)
             if got <= 0:
-                raise OSError(f"{info.file}: short read of tensor {info.name!r}")
+                raise InputError(
+                    f"{info.file}: short read of tensor {info.name!r} (did the file change "
+                    "during the merge?)"
+                )
             done += got
         return out
 
-    def _map(self, path: Path) -> mmap.mmap:
-        mm = self._maps.get(path)
-        if mm is None:
-            fd = self._fd(path)
-            with self._lock:
-                mm = self._maps.get(path)
-                if mm is None:
-                    mm = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
-                    self._maps[path] = mm
-        return mm
-
-    def view_rows(self, info: TensorInfo, r0: int, r1: int) -> np.ndarray:
-        """Rows ``[r0, r1)`` of ``info`` as a flat read-only array viewing the mapped file.
-
-        No bytes are copied; call :meth:`release_rows` once the rows are no longer needed.
-        The file must not shrink while it is mapped.
-        """
-        item = itemsize(info.dtype)
-        start = info.offset + r0 * info.row_len * item
-        count = (r1 - r0) * info.row_len
-        if count == 0:
-            return np.empty(0, STORAGE[info.dtype])
-        return np.frombuffer(self._map(info.file), STORAGE[info.dtype], count, start)
-
-    def release_rows(self, info: TensorInfo, r0: int, r1: int) -> None:
-        """Unmap the pages of rows ``[r0, r1)`` (the page cache keeps them; a later view maps
-        them again), so that mapped pages do not accumulate in the resident set."""
-        mm = self._maps.get(info.file)
-        if mm is None or _DONTNEED is None:
-            return
-        item = itemsize(info.dtype)
-        start = info.offset + r0 * info.row_len * item
-        end = info.offset + r1 * info.row_len * item
-        first = start - start % mmap.PAGESIZE
-        if end > first:
-            mm.madvise(_DONTNEED, first, end - first)
-
     def close(self) -> None:
-        for mm in self._maps.values():
-            with contextlib.suppress(BufferError):  # views still alive: freed with them
-                mm.close()
-        self._maps.clear()
         for fd in self._fds.values():
             os.close(fd)
         self._fds.clear()

@@ -1,10 +1,13 @@
-"""The split-pair block layout, scratch buffers, in-place kernels and mapped reads."""
+"""The split-pair block layout, scratch buffers, in-place kernels and block reads."""
 
 from __future__ import annotations
+
+import os
 
 import numpy as np
 import pytest
 
+from mmgrid.errors import InputError
 from mmgrid.merge import layout
 from mmgrid.merge.dtypes import from_fp32, to_fp32
 from mmgrid.merge.methods import linear, ties
@@ -107,20 +110,23 @@ def test_scratch_names_are_distinct_and_reused():
     assert (s.const("one", 10, 1.0) == 1).all()
 
 
-def test_mapped_rows_equal_read_rows_and_survive_release(tmp_path):
+def test_read_into_equals_read_rows_and_a_short_read_names_the_file(tmp_path):
     rng = np.random.default_rng(0)
     x = from_fp32(rng.normal(0, 1, (37, 11)).astype(np.float32), "BF16")
     w = SafetensorsWriter(tmp_path, [OutTensor("w", "BF16", x.shape)])
     w.write_rows("w", 0, x)
     w.close()
-    info = read_header(tmp_path / "model.safetensors")["w"]
+    path = tmp_path / "model.safetensors"
+    info = read_header(path)["w"]
     reader = FileReader()
     try:
         for r0, r1 in [(0, 37), (3, 4), (10, 30)]:
-            view = reader.view_rows(info, r0, r1)
-            assert np.array_equal(view, reader.read_rows(info, r0, r1).reshape(-1))
-            reader.release_rows(info, r0, r1)
-            assert np.array_equal(view, x[r0:r1].reshape(-1))  # pages map again on access
+            got = reader.read_into(info, r0 * 11 + 5, np.empty((r1 - r0) * 11 - 5, np.uint16))
+            assert np.array_equal(got, x.reshape(-1)[r0 * 11 + 5 : r1 * 11])
+            assert np.array_equal(reader.read_rows(info, r0, r1), x[r0:r1])
+        os.truncate(path, path.stat().st_size - 100)  # the file shrinks during a merge
+        with pytest.raises(InputError, match=r"model\.safetensors: short read of tensor 'w'"):
+            reader.read_into(info, 0, np.empty(x.size, np.uint16))
     finally:
         reader.close()
 
