@@ -10,8 +10,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-import torch
-from transformers import Qwen3Config, Qwen3ForCausalLM
 
 from mmgrid.items.index import build_index
 from mmgrid.items.settings import IndexSettings
@@ -21,6 +19,7 @@ from mmgrid.models.vocab import add_semantic_id_tokens
 from mmgrid.samples import prompts
 from mmgrid.samples.build import SCHEMA
 from tests.conftest import one_thread
+from tests.tiny_models import tiny_qwen3
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 LEVELS, CODEBOOK = 2, 16
@@ -28,28 +27,11 @@ DAY = 86_400_000
 TEST_START = 1_700_000_000_000
 
 
-def tiny_qwen3(vocab_size: int, hidden: int = 32, layers: int = 1, seed: int = 0):
-    """A random Qwen3 small enough for CPU tests."""
-    cfg = Qwen3Config(
-        vocab_size=vocab_size,
-        hidden_size=hidden,
-        intermediate_size=2 * hidden,
-        num_hidden_layers=layers,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        head_dim=hidden // 4,
-        tie_word_embeddings=True,
-        max_position_embeddings=1024,
-    )
-    torch.manual_seed(seed)
-    return Qwen3ForCausalLM(cfg).float().eval()
-
-
 def write_tiny_lm(items: pd.DataFrame, out: Path, *, hidden: int = 32, layers: int = 1) -> Path:
     """Save a random tiny Qwen3 + tokenizer (trained on the items and prompts) with SID tokens."""
     texts = [f"{t}\n{d}" for t, d in zip(items["title"], items["description"], strict=True)]
     tokenizer = train_tokenizer(texts + prompts.prompt_vocabulary() * 4, vocab_size=500)
-    model = tiny_qwen3(len(tokenizer), hidden, layers)
+    model = tiny_qwen3(len(tokenizer), hidden=hidden, layers=layers, max_position_embeddings=1024)
     add_semantic_id_tokens(model, tokenizer, semantic_id_tokens(LEVELS, CODEBOOK), seed=0)
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)

@@ -10,6 +10,7 @@ import torch
 from safetensors.torch import load_file
 
 from mmgrid.merge import merge
+from tests.tiny_models import tiny_qwen3
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 transformers = pytest.importorskip("transformers")
@@ -18,30 +19,18 @@ peft = pytest.importorskip("peft")
 IDS = torch.tensor([[1, 5, 9, 3, 7, 2]])
 
 
-def tiny_qwen3(seed: int):
-    torch.manual_seed(seed)
-    cfg = transformers.Qwen3Config(
-        vocab_size=64,
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        head_dim=8,
-        max_position_embeddings=64,
-        tie_word_embeddings=True,
-    )
-    return transformers.Qwen3ForCausalLM(cfg).eval()
+def tiny_qwen3_64(seed: int):
+    return tiny_qwen3(64, layers=2, seed=seed, max_position_embeddings=64).eval()
 
 
 @pytest.fixture(scope="module")
 def hf(tmp_path_factory):
     root = tmp_path_factory.mktemp("hf")
-    base = tiny_qwen3(0)
+    base = tiny_qwen3_64(0)
     base.save_pretrained(root / "base")
     tunes = []
     for i in (1, 2):
-        m = tiny_qwen3(0)
+        m = tiny_qwen3_64(0)
         with torch.no_grad():
             for p in m.parameters():
                 p.add_(torch.randn_like(p) * 0.01 * i)
@@ -57,7 +46,7 @@ def hf(tmp_path_factory):
             target_modules=["q_proj", "v_proj", "down_proj"],
         )
         torch.manual_seed(10 + i)
-        pm = peft.get_peft_model(tiny_qwen3(0), cfg)
+        pm = peft.get_peft_model(tiny_qwen3_64(0), cfg)
         pm.save_pretrained(root / f"lora{i}")
         adapters.append(pm)
     return {"root": root, "base": base, "tunes": tunes, "adapters": adapters}
@@ -113,7 +102,7 @@ def test_task_arithmetic_state_dict_and_logits(tmp_path, hf):
     got = load_file(tmp_path / "out" / "model.safetensors")
     for k in naive:
         assert torch.equal(got[k], naive[k]), k
-    ref_model = tiny_qwen3(0)
+    ref_model = tiny_qwen3_64(0)
     ref_model.load_state_dict(naive, strict=False)
     ref_model.tie_weights()
     assert torch.equal(logits(load(tmp_path / "out")), logits(ref_model))
@@ -138,7 +127,7 @@ def test_lora_task_arithmetic_matches_merge_and_unload(tmp_path, hf):
     }
     merge(spec, tmp_path / "out", checksums=False, chunk_elems=40)
     got = load_file(tmp_path / "out" / "model.safetensors")
-    merged = peft.PeftModel.from_pretrained(tiny_qwen3(0), root / "lora0").merge_and_unload()
+    merged = peft.PeftModel.from_pretrained(tiny_qwen3_64(0), root / "lora0").merge_and_unload()
     want = merged.state_dict()
     for k, v in got.items():
         torch.testing.assert_close(v, want[k], rtol=1e-6, atol=1e-7)
@@ -163,7 +152,7 @@ def test_lora_linear_equals_dense_reference(tmp_path, hf, fmt):
     d1 = dense_delta(hf["adapters"][1])
     want = {k: (w[0] * d0[k].double() + w[1] * d1[k].double()) / sum(w) for k in d0}
     if fmt == "lora":
-        model = peft.PeftModel.from_pretrained(tiny_qwen3(0), tmp_path / "out")
+        model = peft.PeftModel.from_pretrained(tiny_qwen3_64(0), tmp_path / "out")
         got = dense_delta(model)
         assert model.peft_config["default"].r == 6
     else:
@@ -181,7 +170,7 @@ def test_lora_ties_and_dare_merge_like_dense_deltas(tmp_path, hf):
     """TIES/DARE on adapters equal the same merge of the merge_and_unload checkpoints."""
     root = hf["root"]
     for i in (0, 1):
-        m = peft.PeftModel.from_pretrained(tiny_qwen3(0), root / f"lora{i}").merge_and_unload()
+        m = peft.PeftModel.from_pretrained(tiny_qwen3_64(0), root / f"lora{i}").merge_and_unload()
         m.save_pretrained(tmp_path / f"dense{i}")
     for method, options in [("ties", {"density": 0.2}), ("dare", {"drop_rate": 0.5})]:
         outs = []

@@ -1,6 +1,5 @@
 import pytest
 import torch
-from transformers import Qwen3Config, Qwen3ForCausalLM
 
 from mmgrid.errors import InputError
 from mmgrid.models.base import build_model
@@ -9,6 +8,7 @@ from mmgrid.models.tokenizer import train_tokenizer
 from mmgrid.models.vocab import add_semantic_id_tokens
 from mmgrid.seeding import derive_seed
 from tests.models.catalog import make_items
+from tests.tiny_models import tiny_qwen3
 
 SID = [f"<{level}_{code}>" for level in "abc" for code in range(8)]
 
@@ -17,18 +17,7 @@ def _setup(tied=True):
     tok = train_tokenizer(make_items("Beauty", 120)["title"].tolist(), 500)
     if tied:
         return build_model(ModelSettings(), tok, seed=0), tok
-    cfg = Qwen3Config(
-        vocab_size=len(tok),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        num_key_value_heads=1,
-        head_dim=16,
-        tie_word_embeddings=False,
-    )
-    torch.manual_seed(0)
-    return Qwen3ForCausalLM(cfg), tok
+    return tiny_qwen3(len(tok), heads=2, kv_heads=1, tied=False), tok
 
 
 def _expected_row(old: torch.Tensor, token: str, role: str, seed=0, scale=0.1):

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-import torch
-from transformers import Qwen3Config, Qwen3ForCausalLM
+from transformers import Qwen3ForCausalLM
+
+from tests.tiny_models import tiny_qwen3
 
 VOCAB = 40
 
@@ -14,18 +15,6 @@ VOCAB = 40
 @pytest.fixture
 def make_model() -> Callable[[int], Qwen3ForCausalLM]:
     def make(seed: int = 0) -> Qwen3ForCausalLM:
-        cfg = Qwen3Config(
-            vocab_size=VOCAB,
-            hidden_size=16,
-            intermediate_size=32,
-            num_hidden_layers=1,
-            num_attention_heads=2,
-            num_key_value_heads=1,
-            head_dim=8,
-            tie_word_embeddings=True,
-            pad_token_id=0,
-        )
-        torch.manual_seed(seed)
-        return Qwen3ForCausalLM(cfg).float()
+        return tiny_qwen3(VOCAB, hidden=16, heads=2, kv_heads=1, seed=seed, pad_token_id=0)
 
     return make
