@@ -1,14 +1,18 @@
 """Benchmark the streaming merge engine on synthetic ~100M-parameter bf16 checkpoints.
 
 Usage: python bench/bench_merge.py [--workdir DIR] [--layers 6] [--threads 2] [--repeat 3]
-                                   [--skip-naive]
+                                   [--skip-naive] [--cache warm|cold]
 
 Builds a Qwen3-like base and K=4 fine-tunes (bf16, tied embeddings), then runs every method
 in its own subprocess, sampling /proc/self/status (RssAnon, RssFile) in a thread and reading
 VmHWM at the end. Each task reports wall time and CPU time (user + system): on a shared
 machine the wall time of a multi-threaded task depends on what else runs, its CPU time much
 less, so ratios are printed for both. The raw warm-cache read bandwidth of the same files (every byte touched
-once, see ``raw_read``) and a naive whole-array implementation are measured in the same run.
+once, see ``raw_read``), the time to write one output file (``raw_write``) and a naive
+whole-array implementation are measured in the same run. ``--cache cold`` evicts every input file from the page cache before each task
+(``posix_fadvise(DONTNEED)``), so reads come from storage; ``warm`` (default) reads cached
+files, where memory bandwidth and arithmetic are what is measured. Importing ``mmgrid.merge``
+happens before the clock starts and is reported on its own.
 Temporary files are removed. With PYTHONPATH pointing at another copy of the package, the same
 script measures that engine (e.g. the previous commit) under identical conditions.
 """
@@ -31,6 +35,7 @@ import numpy as np
 
 K = 4
 RAW_READS = ("memmap", "pread", "memmap-u16")
+IO_BLOCK = 1 << 22
 HIDDEN, INTER, KV, VOCAB = 1024, 2816, 256, 32768
 
 
@@ -194,7 +199,7 @@ def raw_read(paths: list[Path], how: str) -> int:
             total += int(mm[:body].view(np.uint64).sum()) + int(mm[body:].sum())
             del mm
         else:
-            buf = np.empty(1 << 22, np.uint8)
+            buf = np.empty(IO_BLOCK, np.uint8)
             fd = os.open(path, os.O_RDONLY)
             try:
                 pos = 0
@@ -207,6 +212,31 @@ def raw_read(paths: list[Path], how: str) -> int:
     return total & 0xFFFFFFFF
 
 
+def raw_write(size: int, out: Path) -> None:
+    """Write one new file of ``size`` bytes in 4 MiB blocks (``pwrite``), as the engine writes
+    its output (into the page cache)."""
+    out.mkdir()
+    buf = np.zeros(IO_BLOCK, np.uint8)
+    dst = os.open(out / "model.safetensors", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        for pos in range(0, size, IO_BLOCK):
+            os.pwrite(dst, memoryview(buf)[: min(IO_BLOCK, size - pos)], pos)
+    finally:
+        os.close(dst)
+
+
+def evict(paths: list[Path]) -> None:
+    """Drop ``paths`` from the page cache (no privileges needed; ``fsync`` first, since only
+    clean pages can be dropped)."""
+    for path in paths:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(fd)
+
+
 def worker(args: argparse.Namespace) -> None:
     dirs = json.loads(args.dirs)
     dirs = {k: Path(v) for k, v in dirs.items()}
@@ -217,15 +247,19 @@ def worker(args: argparse.Namespace) -> None:
         r = resource.getrusage(resource.RUSAGE_SELF)
         return r.ru_utime + r.ru_stime
 
+    t0 = time.perf_counter()
+    if task["kind"] == "merge":
+        from mmgrid.merge import merge
+    import_seconds = time.perf_counter() - t0
     with RssSampler() as rss:
         t0, c0 = time.perf_counter(), cpu()
         if task["kind"] == "read":
             raw_read([dirs[name] / "model.safetensors" for name in task["files"]], task["how"])
+        elif task["kind"] == "write":
+            raw_write((dirs[task["files"][0]] / "model.safetensors").stat().st_size, out)
         elif task["kind"] == "naive":
             naive(dirs, task["method"], out)
         else:
-            from mmgrid.merge import merge
-
             merge(
                 spec_for(dirs, task["method"], task["options"]),
                 out,
@@ -235,12 +269,23 @@ def worker(args: argparse.Namespace) -> None:
         seconds, cpu_seconds = time.perf_counter() - t0, cpu() - c0
     status = RssSampler.status()
     print(
-        json.dumps({"seconds": seconds, "cpu": cpu_seconds, "VmHWM": status["VmHWM"], **rss.peak})
+        json.dumps(
+            {
+                "seconds": seconds,
+                "cpu": cpu_seconds,
+                "import": import_seconds,
+                "VmHWM": status["VmHWM"],
+                **rss.peak,
+            }
+        )
     )
 
 
-def run_task(dirs, task, workdir: Path) -> dict:
+def run_task(dirs, task, workdir: Path, cold: bool) -> dict:
     out = workdir / "out"
+    os.sync()  # earlier tasks' writeback must not run during this one
+    if cold:
+        evict([d / "model.safetensors" for d in dirs.values()])
     cmd = [
         sys.executable,
         __file__,
@@ -267,6 +312,7 @@ def main() -> None:
     ap.add_argument("--layers", type=int, default=6)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--skip-naive", action="store_true")
+    ap.add_argument("--cache", choices=("warm", "cold"), default="warm")
     ap.add_argument("--repeat", type=int, default=3, help="interleaved repeats (best time)")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--dirs", help=argparse.SUPPRESS)
@@ -287,7 +333,7 @@ def main() -> None:
             f"{in_bytes['base'] / 2**20:.0f} MiB per file, in {time.perf_counter() - t0:.1f} s"
         )
         fts = [f"ft{i}" for i in range(K)]
-        tasks = []
+        tasks = [("raw write: 1 output", {"kind": "write", "files": ["ft0"]}, ["ft0"])]
         for how in RAW_READS:
             tasks += [
                 (f"raw read: {how}, K inputs", {"kind": "read", "how": how, "files": fts}, fts),
@@ -372,11 +418,12 @@ def main() -> None:
             for label, task, files in tasks:
                 if task["kind"] == "naive" and rep > 0:
                     continue
-                r = run_task(dirs, task, workdir)
+                r = run_task(dirs, task, workdir, args.cache == "cold")
                 r["input_GB"] = sum(in_bytes[f] for f in files) / 1e9
                 b = best.setdefault(label, r)
                 b["seconds"] = min(b["seconds"], r["seconds"])
                 b["cpu"] = min(b["cpu"], r["cpu"])
+                b["import"] = min(b["import"], r["import"])
                 for key in ("VmHWM", "RssAnon", "RssFile"):
                     b[key] = max(b[key], r[key])
                 print(
@@ -384,6 +431,8 @@ def main() -> None:
                     flush=True,
                 )
         mib = 2**20
+        imports = [r["import"] for label, r in best.items() if "(t=" in label]
+        print(f"\ncache {args.cache}; importing mmgrid.merge (not timed): {min(imports):.2f} s")
         print(
             "\n| task | best time (s) | best CPU (s) | input GB/s | VmHWM (MiB) "
             "| peak RssAnon (MiB) | peak RssFile (MiB) |"
@@ -405,6 +454,8 @@ def main() -> None:
                 lin, ta = rate(f"linear (t={t})", key), rate(f"task_arithmetic (t={t})", key)
                 ties_x = best[f"ties global, study (t={t})"][key] / best[f"linear (t={t})"][key]
                 print(f"threads={t}, {what} time: global TIES / linear = {ties_x:.2f}x")
+                io = best["raw read: pread, K inputs"][key] + best["raw write: 1 output"][key]
+                print(f"  linear at {io / best[f'linear (t={t})'][key]:.0%} of raw read + write")
                 for how in RAW_READS:
                     print(
                         f"  vs raw read ({how}): "
