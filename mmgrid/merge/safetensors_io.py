@@ -3,9 +3,8 @@
 Only headers are parsed up front (a few KB per file); tensor bytes are read on demand with
 ``pread``, a row range into a fresh buffer or a block of elements into a caller's buffer, so
 memory stays bounded by the chunk size and a file that changes during a merge gives an error
-(a short read), not a crash. The writer computes every header
-before the first data byte and writes rows at precomputed offsets, so outputs of any size stream
-through O(chunk) memory.
+(a short read), not a crash. The writer computes every header before the first data byte and
+writes rows at precomputed offsets, so outputs of any size stream through O(chunk) memory.
 """
 
 from __future__ import annotations
