@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
 from mmgrid.errors import InputError
@@ -70,3 +70,12 @@ def coerce(hint: Any, value: Any, key: str) -> Any:
     raise InputError(
         f"config key '{key}' must be {expected}, got {value!r} ({type(value).__name__}){hint_text}"
     )
+
+
+def require_at_least(settings: Any, names: Iterable[str], low: float, key: str) -> None:
+    """Raise :class:`InputError` naming ``key.name`` for the first field of ``settings`` among
+    ``names`` that is below ``low``."""
+    for name in names:
+        value = getattr(settings, name)
+        if value < low:
+            raise InputError(f"config key '{key}.{name}' must be >= {low}, got {value}")

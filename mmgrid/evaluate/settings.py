@@ -9,7 +9,7 @@ from typing import Any
 from mmgrid.device import DEVICES
 from mmgrid.errors import InputError
 from mmgrid.grid import date_to_ms
-from mmgrid.settings import from_mapping
+from mmgrid.settings import from_mapping, require_at_least
 
 TITLE_MODES = ("sample", "beam")
 
@@ -67,11 +67,7 @@ def settings_from_config(cfg: Mapping[str, Any] | None) -> EvalSettings:
     settings = from_mapping(EvalSettings, cfg, "evaluate")
     if not settings.k or any(k < 1 for k in settings.k):
         raise InputError(f"config key 'evaluate.k' must list cut-offs >= 1, got {settings.k}")
-    for key in _POSITIVE_INTS:
-        if getattr(settings, key) < 1:
-            raise InputError(
-                f"config key 'evaluate.{key}' must be >= 1, got {getattr(settings, key)}"
-            )
+    require_at_least(settings, _POSITIVE_INTS, 1, "evaluate")
     if settings.title_mode not in TITLE_MODES:
         raise InputError(
             f"config key 'evaluate.title_mode' must be one of {', '.join(TITLE_MODES)}, "

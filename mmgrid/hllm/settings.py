@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mmgrid.errors import InputError
-from mmgrid.settings import from_mapping
+from mmgrid.settings import from_mapping, require_at_least
 
 STUDY_PROMPT = "Compress the following sentence into embedding: "
 
@@ -74,18 +74,13 @@ class HllmSettings:
         return dataclasses.asdict(self)
 
 
+_POSITIVE = ("max_text_tokens", "max_items", "num_negatives", "item_batch_size", "user_batch_size")
+
+
 def settings_from_config(cfg: Mapping[str, Any] | None, key: str = "hllm") -> HllmSettings:
     """Validate the ``hllm:`` section (missing keys take the defaults)."""
     s = from_mapping(HllmSettings, cfg, key)
-    for name in (
-        "max_text_tokens",
-        "max_items",
-        "num_negatives",
-        "item_batch_size",
-        "user_batch_size",
-    ):
-        if getattr(s, name) < 1:
-            raise InputError(f"config key '{key}.{name}' must be >= 1, got {getattr(s, name)}")
+    require_at_least(s, _POSITIVE, 1, key)
     if not s.user_layers:
         raise InputError(f"config key '{key}.user_layers' must list at least one layer")
     if s.item_layers is not None and not s.item_layers:

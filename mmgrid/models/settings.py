@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mmgrid.errors import InputError
-from mmgrid.settings import from_mapping
+from mmgrid.settings import from_mapping, require_at_least
 
 
 @dataclass(frozen=True)
@@ -133,9 +133,7 @@ def _check_values(s: BaseSettings, key: str) -> None:
     }.items():
         if not 0.0 <= value < 1.0:
             raise InputError(f"config key '{key}.pretrain.{name}' must be in [0, 1), got {value}")
-    for name, value in {"weight_decay": p.weight_decay, "grad_clip": p.grad_clip}.items():
-        if value < 0:
-            raise InputError(f"config key '{key}.pretrain.{name}' must be >= 0, got {value}")
+    require_at_least(p, ("weight_decay", "grad_clip"), 0, f"{key}.pretrain")
     if p.max_length > m.max_position_embeddings:
         raise InputError(
             f"config key '{key}.pretrain.max_length' ({p.max_length}) must not exceed "

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mmgrid.errors import InputError
-from mmgrid.settings import from_mapping
+from mmgrid.settings import from_mapping, require_at_least
 
 
 @dataclass(frozen=True)
@@ -41,9 +41,8 @@ class SampleSettings:
 def settings_from_config(cfg: Mapping[str, Any] | None) -> SampleSettings:
     """Validate the ``samples:`` section."""
     s = from_mapping(SampleSettings, cfg, "samples")
-    for name in ("max_history", "first_period_max_per_user", "eval_max_users", "item_group_size"):
-        if getattr(s, name) < 1:
-            raise InputError(f"config key 'samples.{name}' must be >= 1, got {getattr(s, name)}")
+    positive = ("max_history", "first_period_max_per_user", "eval_max_users", "item_group_size")
+    require_at_least(s, positive, 1, "samples")
     if s.min_history < 1 or s.min_history > s.max_history:
         raise InputError("config key 'samples.min_history' must be in [1, samples.max_history]")
     for name in ("later_max_per_user", "history_description_chars"):

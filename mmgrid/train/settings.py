@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mmgrid.errors import InputError
-from mmgrid.settings import from_mapping
+from mmgrid.settings import from_mapping, require_at_least
 
 if TYPE_CHECKING:
     from peft import LoraConfig
@@ -102,9 +102,8 @@ def _check(s: CellTrainSettings, key: str) -> CellTrainSettings:
         raise InputError(f"config key '{key}.adapter' must be full or lora, got {s.adapter!r}")
     if s.order not in ("chronological", "shuffled"):
         raise InputError(f"config key '{key}.order' must be chronological or shuffled")
-    for name in ("epochs", "batch_size", "grad_accum", "max_length", "heldout_samples"):
-        if getattr(s, name) < 1:
-            raise InputError(f"config key '{key}.{name}' must be >= 1, got {getattr(s, name)}")
+    positive = ("epochs", "batch_size", "grad_accum", "max_length", "heldout_samples")
+    require_at_least(s, positive, 1, key)
     if s.lr <= 0:
         raise InputError(f"config key '{key}.lr' must be > 0, got {s.lr}")
     if s.lora.r < 1:

@@ -35,6 +35,7 @@ def test_nested_overrides_and_int_to_float():
         ({"pretrain": {"epochs": 0}}, "'base.pretrain.epochs' must be > 0"),
         ({"pretrain": {"max_steps": 0}}, "'base.pretrain.max_steps' must be > 0"),
         ({"pretrain": {"warmup_ratio": 1.5}}, "'base.pretrain.warmup_ratio'"),
+        ({"pretrain": {"grad_clip": -1.0}}, "'base.pretrain.grad_clip' must be >= 0"),
         ({"model": {"num_key_value_heads": 3}}, "multiple of 'base.model.num_key_value_heads'"),
         ({"model": {"head_dim": 15}}, "'base.model.head_dim' must be even"),
         ({"tokenizer": {"vocab_size": 100}}, "'base.tokenizer.vocab_size' must be >= 300"),
