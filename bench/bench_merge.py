@@ -7,12 +7,13 @@ Builds a Qwen3-like base and K=4 fine-tunes (bf16, tied embeddings), then runs e
 in its own subprocess, sampling /proc/self/status (RssAnon, RssFile) in a thread and reading
 VmHWM at the end. Each task reports wall time and CPU time (user + system): on a shared
 machine the wall time of a multi-threaded task depends on what else runs, its CPU time much
-less, so ratios are printed for both. The raw warm-cache read bandwidth of the same files (every byte touched
-once, see ``raw_read``), the time to write one output file (``raw_write``) and a naive
-whole-array implementation are measured in the same run. ``--cache cold`` evicts every input file from the page cache before each task
-(``posix_fadvise(DONTNEED)``), so reads come from storage; ``warm`` (default) reads cached
-files, where memory bandwidth and arithmetic are what is measured. Importing ``mmgrid.merge``
-happens before the clock starts and is reported on its own.
+less, so ratios are printed for both. The raw read bandwidth of the same files (every byte
+touched once, see ``raw_read``), the time to write one output file (``raw_write``) and a naive
+whole-array implementation are measured in the same run. ``--cache cold`` evicts every input
+file from the page cache before each task (``fsync`` + ``posix_fadvise(DONTNEED)``), so reads
+come from storage; ``warm`` (default) reads cached files, where memory bandwidth and
+arithmetic are what is measured. Importing ``mmgrid.merge`` happens before the clock starts
+and is reported on its own.
 Temporary files are removed. With PYTHONPATH pointing at another copy of the package, the same
 script measures that engine (e.g. the previous commit) under identical conditions.
 """
