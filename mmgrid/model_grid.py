@@ -19,8 +19,6 @@ from typing import Any
 from mmgrid.grid import cell_dir
 from mmgrid.merge_grid import MergeJob
 
-KINDS = ("cell", "pooled", "cross_domain", "temporal")
-
 
 @dataclass(frozen=True)
 class EvaluatedModel:
