@@ -95,8 +95,16 @@ def test_history_is_masked(item_vectors):
 def test_evaluation_writes_the_metric_and_rank_files(world, pretrain_cell, cases, item_vectors):
     out = world.root / "metrics" / "pretrain"
     document = evaluate_hllm(
-        pretrain_cell[0], DOMAIN, cases, world.items, out, k=(1, 5), settings=HLLM, log=quiet
-    )
+        pretrain_cell[0],
+        DOMAIN,
+        cases,
+        world.items,
+        out,
+        k=(1, 5),
+        settings=HLLM,
+        device="cpu",
+        log=quiet,
+    )  # on the CPU, in float32 like the reference below (a GPU runs the LLM in bf16)
     written = json.loads((out / f"{DOMAIN}.json").read_text())
     assert written == {k: v for k, v in document.items() if k != "timings_s"}
     ranks = pd.read_parquet(out / f"{DOMAIN}.ranks.parquet")
