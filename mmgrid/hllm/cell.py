@@ -51,6 +51,8 @@ def fit_hllm(
 ) -> tuple[Any, Any, dict[str, Any]]:
     """Train one cell in memory; return ``(model, tokenizer, summary)`` (a LoRA cell's model is
     the PEFT model)."""
+    import torch
+
     from mmgrid.hllm.checkpoint import load_hllm
     from mmgrid.hllm.loss import SequenceCollate, hllm_loss
     from mmgrid.hllm.model import tokenize_items
@@ -59,7 +61,7 @@ def fit_hllm(
     s, h = train_settings, hllm_settings
     catalogue = read_catalogue(items_path)
     data = load_training_sequences(shards, period, h.max_items, catalogue)
-    model, tokenizer = load_hllm(init_dir, device=s.device)
+    model, tokenizer = load_hllm(init_dir, device=s.device, dtype=torch.float32)  # master weights
     tokens = tokenize_items(
         tokenizer, item_texts(catalogue, model.config.item_prompt), model.config
     )
@@ -131,12 +133,14 @@ def save_cell(
     model: Any, tokenizer: Any, result: dict[str, Any], init_dir: Path, out: Path, final: Path
 ) -> dict[str, Any]:
     """Write a trained cell into the temporary directory ``out`` that becomes ``final``; return
-    the summary written to ``train.json`` (``result`` plus ``init``, relative to ``final``)."""
+    the summary written to ``train.json`` (``result`` plus ``init``, relative to ``final``).
+    The weights are written in the dtype of the initial weights."""
     from mmgrid.hllm.checkpoint import save_hllm
+    from mmgrid.models.loading import stored_dtype
 
     if result["adapter"] == "lora":
         model = save_lora_adapter(model, out, init_dir, final)
-    save_hllm(model, tokenizer, out)
+    save_hllm(model.to(stored_dtype(init_dir)), tokenizer, out)
     summary = {**result, "init": relative_path(init_dir, final)}
     write_json(out / TRAIN_SUMMARY, summary)
     return summary

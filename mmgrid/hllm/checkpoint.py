@@ -31,7 +31,7 @@ from mmgrid.device import dtype_for, resolve_device
 from mmgrid.errors import InputError
 from mmgrid.hllm.model import Hllm, HllmConfig
 from mmgrid.hllm.settings import HllmSettings
-from mmgrid.models.loading import load_causal_lm
+from mmgrid.models.loading import check_model_dir, load_causal_lm, stored_dtype
 from mmgrid.seeding import derive_seed
 
 CONFIG = "config.json"
@@ -84,14 +84,6 @@ def _layer_weights(
     return out
 
 
-def _stored_dtype(model_dir: Path) -> torch.dtype:
-    """The dtype a Hugging Face checkpoint was saved in (float32 when not recorded)."""
-    config = json.loads((model_dir / CONFIG).read_text())
-    name = config.get("dtype") or config.get("torch_dtype") or "float32"
-    dtype = getattr(torch, str(name), None)
-    return dtype if isinstance(dtype, torch.dtype) else torch.float32
-
-
 def hllm_from_base(
     base_llm_dir: str | os.PathLike[str], settings: HllmSettings, seed: int
 ) -> tuple[Hllm, PreTrainedTokenizerBase]:
@@ -101,7 +93,8 @@ def hllm_from_base(
     "item_emb_tokens")``; the log logit scale starts at ln(1 / temperature_init).
     """
     base_llm_dir = Path(base_llm_dir)
-    dtype = _stored_dtype(base_llm_dir) if (base_llm_dir / CONFIG).is_file() else torch.float32
+    check_model_dir(base_llm_dir)
+    dtype = stored_dtype(base_llm_dir)
     base, tokenizer = load_causal_lm(base_llm_dir, device="cpu", dtype=dtype)
     qwen = base.config
     n_layers = qwen.num_hidden_layers

@@ -7,7 +7,9 @@ weights only from safetensors (pickle-based ``.bin`` files are refused).
 from __future__ import annotations
 
 import json
+import math
 import os
+from collections import Counter
 from pathlib import Path
 
 import torch
@@ -19,6 +21,9 @@ from mmgrid.models.tokenizer import load_tokenizer
 
 TOKENIZER_FILE = "tokenizer.json"
 PICKLE_WEIGHTS = ("pytorch_model.bin", "pytorch_model.bin.index.json")
+WEIGHTS = "model.safetensors"
+WEIGHTS_INDEX = "model.safetensors.index.json"
+FLOAT_DTYPES = {"F32": torch.float32, "BF16": torch.bfloat16, "F16": torch.float16}
 
 
 def check_model_dir(path: str | os.PathLike[str], key: str = "model directory") -> None:
@@ -84,9 +89,34 @@ def load_causal_lm(
     return model, load_tokenizer(path)
 
 
+def stored_dtype(path: str | os.PathLike[str]) -> torch.dtype:
+    """The floating dtype a checkpoint's safetensors weights are stored in (the one holding the
+    most elements; float32 when none is floating).
+
+    Training keeps float32 master weights on every device and writes a cell back in the dtype
+    of its initial weights, so a bf16 base LLM gives bf16 cells and a float32 one float32 cells.
+    """
+    from safetensors import safe_open
+
+    path = Path(path)
+    if (path / WEIGHTS).is_file():
+        files = [path / WEIGHTS]
+    else:
+        index = json.loads((path / WEIGHTS_INDEX).read_text())["weight_map"]
+        files = [path / shard for shard in sorted(set(index.values()))]
+    elements: Counter[str] = Counter()
+    for file in files:
+        with safe_open(file, framework="pt") as f:
+            for name in f.keys():  # noqa: SIM118 (a safe_open handle is not a dict)
+                tensor = f.get_slice(name)
+                if tensor.get_dtype() in FLOAT_DTYPES:
+                    elements[tensor.get_dtype()] += math.prod(tensor.get_shape())
+    return FLOAT_DTYPES[elements.most_common(1)[0][0]] if elements else torch.float32
+
+
 def _check_weights(path: Path, where: str) -> None:
-    single = path / "model.safetensors"
-    index = path / "model.safetensors.index.json"
+    single = path / WEIGHTS
+    index = path / WEIGHTS_INDEX
     if single.is_file():
         return
     if index.is_file():

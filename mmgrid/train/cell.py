@@ -86,6 +86,8 @@ def fit_cell(
 
     A LoRA cell's model is the PEFT model (adapter on the initial weights).
     """
+    import torch
+
     from mmgrid.models.loading import load_causal_lm
     from mmgrid.models.vocab import add_semantic_id_tokens
     from mmgrid.train.chat import encode_sample
@@ -93,7 +95,9 @@ def fit_cell(
     from mmgrid.train.losses import sid_level_loss
 
     conversations = read_samples(samples)
-    model, tokenizer = load_causal_lm(init_dir, device=settings.device)
+    # float32 master weights on every device (a GPU runs the forward pass under bf16 autocast):
+    # updates of lr ~1e-5 would round away in bf16 weights
+    model, tokenizer = load_causal_lm(init_dir, device=settings.device, dtype=torch.float32)
     log.info("read %d samples from %s; initial weights %s", len(conversations), samples, init_dir)
     if sid_tokens:
         add_semantic_id_tokens(model, tokenizer, sid_tokens, seed=seed)
@@ -147,11 +151,16 @@ def fit_cell(
 def save_cell(
     model: Any, tokenizer: Any, result: dict[str, Any], init_dir: Path, out: Path, final: Path
 ) -> None:
-    """Write a trained cell into the (temporary) directory ``out`` that becomes ``final``."""
+    """Write a trained cell into the (temporary) directory ``out`` that becomes ``final``.
+
+    The full weights are written in the dtype of the initial weights (the adapter in float32).
+    """
+    from mmgrid.models.loading import stored_dtype
+
     if result["adapter"] == "lora":
         model = save_lora_adapter(model, out, init_dir, final)
         tokenizer.save_pretrained(out / ADAPTER_DIR)
-    model.save_pretrained(out)
+    model.to(stored_dtype(init_dir)).save_pretrained(out)
     tokenizer.save_pretrained(out)
     write_json(out / "train.json", {**result, "init": relative_path(init_dir, final)})
 

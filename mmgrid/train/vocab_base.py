@@ -23,14 +23,14 @@ def write_semid_base(
     The new rows are initialised deterministically (see :mod:`mmgrid.models.vocab`); the same
     token strings serve every domain, as in the study, so merged semid models share one vocabulary.
     """
-    from mmgrid.models.loading import load_causal_lm
+    from mmgrid.models.loading import load_causal_lm, stored_dtype
     from mmgrid.models.vocab import add_semantic_id_tokens
 
-    model, tokenizer = load_causal_lm(base_dir, device="cpu")
+    model, tokenizer = load_causal_lm(base_dir, device="cpu")  # float32 for the new rows
     vocab_before = len(tokenizer)
     tokens = semantic_id_tokens(levels, codebook_size)
     add_semantic_id_tokens(model, tokenizer, tokens, seed=seed)
     with atomic_dir(out_dir) as tmp:
-        model.save_pretrained(Path(tmp))
+        model.to(stored_dtype(base_dir)).save_pretrained(Path(tmp))  # the base's dtype
         tokenizer.save_pretrained(Path(tmp))
     return {"vocab_before": vocab_before, "vocab_after": len(tokenizer), "added": len(tokens)}

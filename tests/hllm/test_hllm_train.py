@@ -7,14 +7,17 @@ import dataclasses
 import json
 import os
 
+import pytest
 import torch
 from safetensors.torch import load_file
 
-from mmgrid.hllm.cell import fit_hllm
-from mmgrid.hllm.checkpoint import load_hllm
+from mmgrid.atomic import atomic_dir
+from mmgrid.hllm.cell import fit_hllm, save_cell
+from mmgrid.hllm.checkpoint import load_hllm, save_hllm
 from mmgrid.hllm.data import item_texts, read_catalogue
 from mmgrid.hllm.evaluate import score_users
 from mmgrid.hllm.model import tokenize_items
+from mmgrid.models.loading import stored_dtype
 from tests.hllm.conftest import quiet
 from tests.hllm.world import HLLM, TRAIN, period
 
@@ -74,3 +77,41 @@ def test_phase1_starts_from_the_pretrain_cell(pretrain_cell, phase1_cell, hllm_b
     saved = load_file(out / "adapter" / "adapter_model.safetensors")
     token = saved["base_model.model.item_emb_tokens.weight"]
     assert torch.equal(token, phase1["item_emb_tokens.weight"])
+
+
+@pytest.mark.parametrize(
+    "device",
+    [
+        "cpu",
+        pytest.param(
+            "cuda",
+            marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU"),
+        ),
+    ],
+)
+def test_a_bf16_init_trains_in_float32_and_gives_a_bf16_cell(world, hllm_base, tmp_path, device):
+    init, tokenizer = load_hllm(hllm_base, "cpu", dtype=torch.bfloat16)
+    bf16_base = tmp_path / "bf16_base"
+    bf16_base.mkdir()
+    save_hllm(init, tokenizer, bf16_base)
+    model, tokenizer, result = fit_hllm(
+        init_dir=bf16_base,
+        shards=[world.shards["pretrain"]],
+        items_path=world.items,
+        period=period("pretrain"),
+        train_settings=dataclasses.replace(TRAIN, epochs=1, lr=1e-5, device=device),
+        hllm_settings=HLLM,
+        seed=2,
+        progress=False,
+        log=quiet,
+    )
+    # updates of lr 1e-5 survive only in float32 master weights (see tests/train/test_cell.py)
+    name = next(n for n in init.state_dict() if n.endswith("q_proj.weight"))
+    trained = model.state_dict()[name]
+    assert trained.dtype == torch.float32
+    assert (trained.cpu() != init.state_dict()[name].float()).float().mean() > 0.5
+    out = tmp_path / "cell"
+    with atomic_dir(out) as tmp:
+        save_cell(model, tokenizer, result, bf16_base, tmp, out)
+    assert stored_dtype(out) == torch.bfloat16
+    assert load_hllm(out, "cpu")[0].item_llm.embed_tokens.weight.dtype == torch.float32

@@ -12,6 +12,7 @@ from mmgrid.models.loading import (
     dtype_for,
     load_causal_lm,
     resolve_device,
+    stored_dtype,
 )
 
 
@@ -103,3 +104,24 @@ def test_chat_template_in_tokenizer_config_is_accepted(built_base, tmp_path):
     (d / "config.json").write_text("[1, 2]")
     with pytest.raises(InputError, match=r"config\.json is not a JSON object"):
         check_model_dir(d)
+
+
+def test_stored_dtype_is_the_floating_dtype_holding_most_elements(tmp_path):
+    single = tmp_path / "single"
+    single.mkdir()
+    tensors = {
+        "embed": torch.zeros(8, 4, dtype=torch.bfloat16),
+        "norm": torch.zeros(4, dtype=torch.float32),
+        "positions": torch.zeros(64, dtype=torch.int64),  # not floating: not counted
+    }
+    save_file(tensors, single / "model.safetensors")
+    assert stored_dtype(single) == torch.bfloat16
+    sharded = tmp_path / "sharded"
+    sharded.mkdir()
+    save_file({"a": torch.zeros(3, dtype=torch.float16)}, sharded / "part-1.safetensors")
+    save_file({"b": torch.zeros(4, dtype=torch.float32)}, sharded / "part-2.safetensors")
+    weight_map = {"a": "part-1.safetensors", "b": "part-2.safetensors"}
+    (sharded / "model.safetensors.index.json").write_text(json.dumps({"weight_map": weight_map}))
+    assert stored_dtype(sharded) == torch.float32
+    save_file({"i": torch.zeros(2, dtype=torch.int32)}, single / "model.safetensors")
+    assert stored_dtype(single) == torch.float32  # nothing floating

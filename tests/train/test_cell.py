@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,10 +18,12 @@ from transformers import AutoModelForCausalLM
 
 from mmgrid.atomic import atomic_dir
 from mmgrid.errors import InputError
+from mmgrid.models.loading import stored_dtype
 from mmgrid.samples import prompts
 from mmgrid.samples.build import SCHEMA
 from mmgrid.train.cell import fit_cell, read_samples, save_cell, train_cell
 from mmgrid.train.settings import CellTrainSettings, LoraSettings, cell_settings
+from mmgrid.train.vocab_base import write_semid_base
 
 SETTINGS = CellTrainSettings(epochs=3, lr=3e-3, batch_size=8, heldout_samples=12, max_length=256)
 
@@ -53,9 +56,10 @@ def samples_path(catalog_paths, tmp_path_factory) -> Path:
 
 
 def logits_of(model, tokenizer, text: str) -> torch.Tensor:
+    """Logits of ``text`` on the CPU (a cell trained on a GPU comes back on the GPU)."""
     ids = tokenizer(text, return_tensors="pt")
     with torch.no_grad():
-        return model(**ids).logits
+        return model.cpu()(**ids).logits
 
 
 def test_read_samples_keeps_corpus_first_then_time_order(samples_path):
@@ -141,6 +145,43 @@ def test_chain_starts_from_the_previous_cell_weights(built_base, samples_path, t
         torch.testing.assert_close(b[name], a[name], rtol=0, atol=1e-6)
     assert max((a[n] - base[n]).abs().max().item() for n in a) > 1e-3
     assert (second / "train_log.csv").read_text().startswith("step,epoch,lr,loss")
+
+
+CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+
+
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=CUDA)])
+def test_a_bf16_base_trains_in_float32_and_gives_bf16_checkpoints(
+    built_base, samples_path, tmp_path, device
+):
+    base_dir, _ = built_base
+    bf16_base = tmp_path / "bf16_base"
+    shutil.copytree(base_dir, bf16_base)
+    init = AutoModelForCausalLM.from_pretrained(base_dir).to(torch.bfloat16)
+    init.save_pretrained(bf16_base)
+    assert stored_dtype(base_dir) == torch.float32 and stored_dtype(bf16_base) == torch.bfloat16
+    # an Adam step of lr 1e-5 is far below half a bf16 ulp of these weights: in bf16 weights
+    # (what a GPU loads by default) almost every update would round away; float32 master
+    # weights keep them
+    model, tokenizer, result = fit_cell(
+        paradigm="title",
+        samples=[samples_path],
+        init_dir=bf16_base,
+        settings=replace(SETTINGS, epochs=1, lr=1e-5, device=device),
+        seed=0,
+        progress=False,
+    )
+    name = "model.layers.0.self_attn.q_proj.weight"
+    trained = model.state_dict()[name]
+    assert trained.dtype == torch.float32
+    assert (trained.cpu() != init.state_dict()[name].float()).float().mean() > 0.5
+    out = tmp_path / "cell"
+    with atomic_dir(out) as tmp:
+        save_cell(model, tokenizer, result, bf16_base, tmp, out)
+    assert stored_dtype(out) == torch.bfloat16
+    assert AutoModelForCausalLM.from_pretrained(out).dtype == torch.bfloat16
+    write_semid_base(bf16_base, tmp_path / "semid", levels=2, codebook_size=4, seed=0)
+    assert stored_dtype(tmp_path / "semid") == torch.bfloat16
 
 
 def test_too_few_samples_is_a_clear_error(built_base, tmp_path):
