@@ -1,9 +1,11 @@
 """Benchmark trie-constrained beam search (semid evaluation): batched vs one query at a time.
 
 Usage: python bench/bench_eval.py [--threads 2] [--queries 64] [--items 1000] [--history 5]
+       python bench/bench_eval.py --qwen3-shape --device cuda [--batch-sizes 8 32 64]
 Prints a markdown table; numbers are recorded in bench/EVAL.md.
 
-A random tiny Qwen3 (hidden 64, 2 layers, the sizes of the default config's model family) with
+A random tiny Qwen3 (hidden 64, 2 layers, the sizes of the default config's model family; with
+``--qwen3-shape`` a Qwen3-0.6B shape with its vocabulary size, bf16 on ``--device cuda``) with
 a byte-level BPE tokenizer and 3 x 32 semantic-ID tokens decodes ``--queries`` test prompts
 (``--history`` semantic IDs each) with beam width 20 over a catalogue of ``--items`` random
 semantic IDs. Every setting runs in the same process after one warm-up; the best of
@@ -49,7 +51,25 @@ WORDS = [
 ]
 
 
-def build(items: int, history: int, queries: int, seed: int):
+QWEN3_06B = {  # Qwen3-0.6B's shape; the vocabulary is padded to its 151,936 rows after the SID tokens
+    "hidden_size": 1024,
+    "intermediate_size": 3072,
+    "num_hidden_layers": 28,
+    "num_attention_heads": 16,
+    "num_key_value_heads": 8,
+    "head_dim": 128,
+}
+TINY = {
+    "hidden_size": 64,
+    "intermediate_size": 256,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 4,
+    "num_key_value_heads": 2,
+    "head_dim": 16,
+}
+
+
+def build(items: int, history: int, queries: int, seed: int, qwen3_shape: bool = False):
     """Tokenizer, model, trie and prompts for the benchmark (all seeded)."""
     import torch
     from transformers import Qwen3Config, Qwen3ForCausalLM
@@ -66,18 +86,15 @@ def build(items: int, history: int, queries: int, seed: int):
     tokenizer = train_tokenizer(texts, vocab_size=1000)
     config = Qwen3Config(
         vocab_size=len(tokenizer),
-        hidden_size=64,
-        intermediate_size=256,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        head_dim=16,
         tie_word_embeddings=True,
         max_position_embeddings=2048,
+        **(QWEN3_06B if qwen3_shape else TINY),
     )
     torch.manual_seed(seed)
     model = Qwen3ForCausalLM(config).float().eval()
     add_semantic_id_tokens(model, tokenizer, semantic_id_tokens(LEVELS, CODEBOOK), seed=seed)
+    if qwen3_shape:  # the language-model head costs what it costs on the real vocabulary
+        model.resize_token_embeddings(151_936, mean_resizing=False)
     codes = np.unique(rng.integers(0, CODEBOOK, size=(2 * items, LEVELS)), axis=0)
     codes = codes[rng.choice(len(codes), items, replace=False)]
     trie = SidTrie.from_codes(
@@ -125,19 +142,30 @@ def main() -> None:
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 8, 32])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or auto (bf16 weights on CUDA)")
+    parser.add_argument("--qwen3-shape", action="store_true", help="a random Qwen3-0.6B shape")
     args = parser.parse_args()
 
     import torch
 
+    from mmgrid.device import dtype_for, resolve_device
     from mmgrid.evaluate.generate import semid_beam_search
 
     torch.set_num_threads(args.threads)
-    model, tokenizer, trie, prompts = build(args.items, args.history, args.queries, args.seed)
+    model, tokenizer, trie, prompts = build(
+        args.items, args.history, args.queries, args.seed, args.qwen3_shape
+    )
+    device = resolve_device(args.device)
+    model.to(device=device, dtype=dtype_for(device))
     lengths = [len(p) for p in prompts]
+    where = (
+        torch.cuda.get_device_name(device) if device.type == "cuda" else f"{args.threads} threads"
+    )
     print(
-        f"{platform.machine()} {os.cpu_count()} cpus, torch {torch.__version__}, "
-        f"{args.threads} threads; {args.queries} queries, prompt {min(lengths)}-{max(lengths)} "
-        f"tokens, {len(trie)} items, beams {args.beams}\n"
+        f"{platform.machine()} {os.cpu_count()} cpus, torch {torch.__version__}, {where}, "
+        f"{model.dtype}; {'Qwen3-0.6B shape' if args.qwen3_shape else 'tiny model'}; "
+        f"{args.queries} queries, prompt {min(lengths)}-{max(lengths)} tokens, {len(trie)} items, "
+        f"beams {args.beams}\n"
     )
     semid_beam_search(model, tokenizer, prompts[:2], trie, beams=args.beams, batch_size=2)
     reference = None
