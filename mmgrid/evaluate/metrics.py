@@ -20,12 +20,20 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from mmgrid.errors import InputError
+
 METRICS = ("recall", "ndcg", "mrr")
 
 
 def metric_name(metric: str, k: int) -> str:
     """The key of a metric in the metrics file, e.g. ``recall@10``."""
     return f"{metric}@{k}"
+
+
+def check_cutoffs(ks: Sequence[int]) -> None:
+    """Raise :class:`InputError` unless ``ks`` (config key ``evaluate.k``) lists cut-offs >= 1."""
+    if not ks or any(k < 1 for k in ks):
+        raise InputError(f"config key 'evaluate.k' must list cut-offs >= 1, got {list(ks)}")
 
 
 def metrics_from_ranks(ranks: Sequence[int | None], ks: Sequence[int]) -> dict[str, float]:

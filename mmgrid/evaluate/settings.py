@@ -8,6 +8,7 @@ from typing import Any
 
 from mmgrid.device import DEVICES
 from mmgrid.errors import InputError
+from mmgrid.evaluate.metrics import check_cutoffs
 from mmgrid.grid import date_to_ms
 from mmgrid.settings import from_mapping, require_at_least
 
@@ -65,8 +66,7 @@ _POSITIVE_INTS = ("beams", "samples", "max_new_tokens", "batch_size", "encoder_b
 def settings_from_config(cfg: Mapping[str, Any] | None) -> EvalSettings:
     """Validate the ``evaluate:`` section (missing keys take defaults) and return the settings."""
     settings = from_mapping(EvalSettings, cfg, "evaluate")
-    if not settings.k or any(k < 1 for k in settings.k):
-        raise InputError(f"config key 'evaluate.k' must list cut-offs >= 1, got {settings.k}")
+    check_cutoffs(settings.k)
     require_at_least(settings, _POSITIVE_INTS, 1, "evaluate")
     if settings.title_mode not in TITLE_MODES:
         raise InputError(

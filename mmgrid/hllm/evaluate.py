@@ -25,8 +25,7 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from mmgrid.atomic import atomic_paths, dumps_json
-from mmgrid.errors import InputError
-from mmgrid.evaluate.metrics import metrics_from_ranks, rank_table
+from mmgrid.evaluate.metrics import check_cutoffs, metrics_from_ranks, rank_table
 from mmgrid.hllm.data import Catalogue, EvalCases, item_texts, read_catalogue
 from mmgrid.hllm.settings import HllmSettings
 
@@ -158,8 +157,7 @@ def evaluate_hllm(
     if threads is not None:
         torch.set_num_threads(threads)
     settings = settings or HllmSettings()
-    if not k or any(c < 1 for c in k):
-        raise InputError(f"config key 'evaluate.k' must list cut-offs >= 1, got {list(k)}")
+    check_cutoffs(k)
     started = time.perf_counter()
     catalogue = read_catalogue(items_path)
     targets, histories = _rows(catalogue, cases, settings.max_items)

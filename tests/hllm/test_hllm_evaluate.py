@@ -138,3 +138,6 @@ def test_unknown_targets_fail_clearly(world, pretrain_cell):
     cases = EvalCases(["u"], ["NOPE"], [0], [[]], source="cases.parquet")
     with pytest.raises(InputError, match=r"cases\.parquet \(test targets\): item NOPE"):
         evaluate_hllm(pretrain_cell[0], DOMAIN, cases, world.items, world.root / "x", log=quiet)
+    with pytest.raises(InputError, match=r"'evaluate\.k' must list cut-offs >= 1, got \[0, 5\]"):
+        evaluate_hllm(pretrain_cell[0], DOMAIN, cases, world.items, world.root / "x", k=(0, 5))
+    assert not (world.root / "x").exists()
