@@ -18,6 +18,7 @@ from mmgrid.hllm.data import item_texts, read_catalogue
 from mmgrid.hllm.evaluate import score_users
 from mmgrid.hllm.model import tokenize_items
 from mmgrid.models.loading import stored_dtype
+from tests.devices import DEVICES, assert_trained_in_float32
 from tests.hllm.conftest import quiet
 from tests.hllm.world import HLLM, TRAIN, period
 
@@ -79,16 +80,7 @@ def test_phase1_starts_from_the_pretrain_cell(pretrain_cell, phase1_cell, hllm_b
     assert torch.equal(token, phase1["item_emb_tokens.weight"])
 
 
-@pytest.mark.parametrize(
-    "device",
-    [
-        "cpu",
-        pytest.param(
-            "cuda",
-            marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU"),
-        ),
-    ],
-)
+@pytest.mark.parametrize("device", DEVICES)
 def test_a_bf16_init_trains_in_float32_and_gives_a_bf16_cell(world, hllm_base, tmp_path, device):
     init, tokenizer = load_hllm(hllm_base, "cpu", dtype=torch.bfloat16)
     bf16_base = tmp_path / "bf16_base"
@@ -105,11 +97,8 @@ def test_a_bf16_init_trains_in_float32_and_gives_a_bf16_cell(world, hllm_base, t
         progress=False,
         log=quiet,
     )
-    # updates of lr 1e-5 survive only in float32 master weights (see tests/train/test_cell.py)
     name = next(n for n in init.state_dict() if n.endswith("q_proj.weight"))
-    trained = model.state_dict()[name]
-    assert trained.dtype == torch.float32
-    assert (trained.cpu() != init.state_dict()[name].float()).float().mean() > 0.5
+    assert_trained_in_float32(model.state_dict()[name], init.state_dict()[name])
     out = tmp_path / "cell"
     with atomic_dir(out) as tmp:
         save_cell(model, tokenizer, result, bf16_base, tmp, out)

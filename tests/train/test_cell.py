@@ -24,6 +24,7 @@ from mmgrid.samples.build import SCHEMA
 from mmgrid.train.cell import fit_cell, read_samples, save_cell, train_cell
 from mmgrid.train.settings import CellTrainSettings, LoraSettings, cell_settings
 from mmgrid.train.vocab_base import write_semid_base
+from tests.devices import DEVICES, assert_trained_in_float32
 
 SETTINGS = CellTrainSettings(epochs=3, lr=3e-3, batch_size=8, heldout_samples=12, max_length=256)
 
@@ -147,10 +148,7 @@ def test_chain_starts_from_the_previous_cell_weights(built_base, samples_path, t
     assert (second / "train_log.csv").read_text().startswith("step,epoch,lr,loss")
 
 
-CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
-
-
-@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=CUDA)])
+@pytest.mark.parametrize("device", DEVICES)
 def test_a_bf16_base_trains_in_float32_and_gives_bf16_checkpoints(
     built_base, samples_path, tmp_path, device
 ):
@@ -160,9 +158,6 @@ def test_a_bf16_base_trains_in_float32_and_gives_bf16_checkpoints(
     init = AutoModelForCausalLM.from_pretrained(base_dir).to(torch.bfloat16)
     init.save_pretrained(bf16_base)
     assert stored_dtype(base_dir) == torch.float32 and stored_dtype(bf16_base) == torch.bfloat16
-    # an Adam step of lr 1e-5 is far below half a bf16 ulp of these weights: in bf16 weights
-    # (what a GPU loads by default) almost every update would round away; float32 master
-    # weights keep them
     model, tokenizer, result = fit_cell(
         paradigm="title",
         samples=[samples_path],
@@ -172,9 +167,7 @@ def test_a_bf16_base_trains_in_float32_and_gives_bf16_checkpoints(
         progress=False,
     )
     name = "model.layers.0.self_attn.q_proj.weight"
-    trained = model.state_dict()[name]
-    assert trained.dtype == torch.float32
-    assert (trained.cpu() != init.state_dict()[name].float()).float().mean() > 0.5
+    assert_trained_in_float32(model.state_dict()[name], init.state_dict()[name])
     out = tmp_path / "cell"
     with atomic_dir(out) as tmp:
         save_cell(model, tokenizer, result, bf16_base, tmp, out)
