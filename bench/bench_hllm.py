@@ -1,8 +1,10 @@
-"""Benchmark the HLLM paradigm on CPU: item embedding, training and full-catalogue scoring.
+"""Benchmark the HLLM paradigm: item embedding, training and full-catalogue scoring.
 
 Measures, in one process, on the synthetic four-topic catalogue of the tests
 (``tests/models/catalog.py``) and a random Qwen3 built with ``mmgrid.models.base.build_model``
-(sizes of the default config, or of ``tests/config.tiny.yaml`` with ``--model tiny``), turned
+(sizes of the default config, of ``tests/config.tiny.yaml`` with ``--model tiny``, or
+Qwen3-0.6B's with ``--model qwen3-0.6b``; on ``--device cuda`` the HLLM is evaluated in bf16
+and trained in float32 weights under bf16 autocast, as the workflow does), turned
 into an HLLM with the study's ``hllm:`` defaults (64 text tokens, 25 items, 512 negatives):
 
   1. item-embedding throughput of the item LLM over the whole catalogue (items/s);
@@ -15,8 +17,8 @@ into an HLLM with the study's ``hllm:`` defaults (64 text tokens, 25 items, 512 
 
 Every measurement runs after a warm-up; the best of ``--repeats`` runs is reported.
 
-Usage: .venv/bin/python bench/bench_hllm.py [--threads 1] [--model default|tiny]
-       [--items-per-domain 1500] [--steps 10] [--users 2000] [--repeats 3]
+Usage: .venv/bin/python bench/bench_hllm.py [--threads 1] [--model default|tiny|qwen3-0.6b]
+       [--device cpu|cuda] [--items-per-domain 1500] [--steps 10] [--users 2000] [--repeats 3]
 """
 
 from __future__ import annotations
@@ -33,20 +35,40 @@ from timing import best_time
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-TINY = {  # tests/config.tiny.yaml, base.model
-    "hidden_size": 32,
-    "intermediate_size": 64,
-    "num_attention_heads": 2,
-    "num_key_value_heads": 1,
+SIZES = {
+    "default": {},
+    "tiny": {  # tests/config.tiny.yaml, base.model
+        "hidden_size": 32,
+        "intermediate_size": 64,
+        "num_attention_heads": 2,
+        "num_key_value_heads": 1,
+    },
+    "qwen3-0.6b": {  # Qwen3-0.6B's shape (the item and user LLMs come from it)
+        "hidden_size": 1024,
+        "num_hidden_layers": 28,
+        "intermediate_size": 3072,
+        "num_attention_heads": 16,
+        "num_key_value_heads": 8,
+        "head_dim": 128,
+    },
 }
 
 
 def best(fn: Callable[[], object], repeats: int) -> float:
-    """Seconds of the fastest of ``repeats`` calls, after one warm-up call."""
-    return best_time(fn, repeats, warmup=True)[0]
+    """Seconds of the fastest of ``repeats`` calls, after one warm-up call (GPU work included:
+    CUDA is synchronised before the clock stops)."""
+    import torch
+
+    def run() -> object:
+        result = fn()
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+        return result
+
+    return best_time(run, repeats, warmup=True)[0]
 
 
-def build(work: Path, model_name: str, items_per_domain: int):
+def build(work: Path, model_name: str, items_per_domain: int, device: str):
     """Catalogue, base LLM and HLLM; return (model, tokens, n_items)."""
     import pandas as pd
 
@@ -64,12 +86,12 @@ def build(work: Path, model_name: str, items_per_domain: int):
     items.to_parquet(work / "items.parquet", index=False)
     texts = [f"{t}\n{d}" for t, d in zip(items["title"], items["description"], strict=True)]
     tokenizer = train_tokenizer([*texts, *[STUDY_PROMPT] * 50], vocab_size=2048)
-    sizes = ModelSettings(**(TINY if model_name == "tiny" else {}))
+    sizes = ModelSettings(**SIZES[model_name])
     base = build_model(sizes, tokenizer, seed=0)
     base.save_pretrained(work / "base")
     tokenizer.save_pretrained(work / "base")
     build_hllm_base(work / "base", work / "hllm", HllmSettings(), seed=0, log=lambda _: None)
-    model, tokenizer = load_hllm(work / "hllm", "cpu")
+    model, tokenizer = load_hllm(work / "hllm", device)
     catalogue = read_catalogue(work / "items.parquet")
     tokens = tokenize_items(
         tokenizer, item_texts(catalogue, model.config.item_prompt), model.config
@@ -93,7 +115,9 @@ def random_walks(n_items: int, n: int, length: int, seed: int) -> list:
     return out
 
 
-def training(model, tokens, adapter: str, steps: int, seed: int, item_batch_size: int) -> dict:
+def training(
+    model, tokens, adapter: str, steps: int, seed: int, item_batch_size: int, device: str
+) -> dict:
     """Sequences/s of the training loop on full-length sequences (max_items + 1 items)."""
     import copy
 
@@ -102,7 +126,7 @@ def training(model, tokens, adapter: str, steps: int, seed: int, item_batch_size
     from mmgrid.train.loop import TrainConfig, train
 
     h = HllmSettings()
-    model = copy.deepcopy(model)
+    model = copy.deepcopy(model).float()  # float32 master weights, as cells train
     if adapter == "lora":
         from peft import LoraConfig, get_peft_model
 
@@ -119,10 +143,10 @@ def training(model, tokens, adapter: str, steps: int, seed: int, item_batch_size
     sequences = random_walks(len(tokens.lengths), batch * (steps + 2), h.max_items + 1, seed)
     collate = SequenceCollate(tokens, h.num_negatives, seed)
     loss = hllm_loss(h.max_logit_scale, h.nce_threshold, item_batch_size)
-    warm = TrainConfig(batch_size=batch, max_steps=2, device="cpu", progress=False)
+    warm = TrainConfig(batch_size=batch, max_steps=2, device=device, progress=False)
     train(model, sequences, warm, collate=collate, loss_fn=loss)
     config = TrainConfig(
-        batch_size=batch, max_steps=steps, lr=1e-4, device="cpu", progress=False, shuffle=False
+        batch_size=batch, max_steps=steps, lr=1e-4, device=device, progress=False, shuffle=False
     )
     summary = train(model, sequences, config, collate=collate, loss_fn=loss)
     unique = len(collate(sequences[:batch])["item_rows"])
@@ -139,7 +163,7 @@ def naive_ranks(states, items, targets, histories) -> list:
 
     from mmgrid.evaluate.metrics import rank_by_key
 
-    s, v = states.numpy(), items.numpy()
+    s, v = states.cpu().numpy(), items.cpu().numpy()
     out = []
     for state, target, history in zip(s, targets, histories, strict=True):
         keys = -(v @ state).astype(np.float64)
@@ -151,7 +175,8 @@ def naive_ranks(states, items, targets, histories) -> list:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--model", choices=("default", "tiny"), default="default")
+    parser.add_argument("--model", choices=tuple(SIZES), default="default")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or auto (bf16 weights on CUDA)")
     parser.add_argument("--items-per-domain", type=int, default=1500)
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--users", type=int, default=2000)
@@ -166,14 +191,17 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     work = Path(tempfile.mkdtemp(prefix="bench_hllm."))
-    model, tokens, sizes = build(work, args.model, args.items_per_domain)
+    model, tokens, sizes = build(work, args.model, args.items_per_domain, args.device)
+    device = next(model.parameters()).device
     n_items = len(tokens.lengths)
     h = HllmSettings()
     n_params = sum(p.numel() for p in model.parameters())
-    print(
-        f"CPU {platform.processor() or platform.machine()}, threads {args.threads}, "
-        f"torch {torch.__version__}"
+    where = (
+        torch.cuda.get_device_name(device)
+        if device.type == "cuda"
+        else f"CPU {platform.processor() or platform.machine()}, threads {args.threads}"
     )
+    print(f"{where}, torch {torch.__version__}, weights {next(model.parameters()).dtype}")
     print(
         f"model {args.model}: h{sizes.hidden_size}/L{sizes.num_hidden_layers}/"
         f"ff{sizes.intermediate_size}; HLLM {n_params:,} parameters (item LLM "
@@ -192,7 +220,7 @@ def main() -> None:
     # item batch 256: the batch's items in forwards of similar length (the default);
     # 4096: one forward padded to the longest item (the baseline without length grouping)
     for adapter, item_batch in (("full", 256), ("full", 4096), ("lora", 256)):
-        result = training(model, tokens, adapter, args.steps, 0, item_batch)
+        result = training(model, tokens, adapter, args.steps, 0, item_batch, args.device)
         print(
             f"| training, {adapter}, item batch {item_batch}, 16 x 26 items + 512 negatives "
             f"({result['items embedded per step']} items embedded per step) | "
@@ -232,8 +260,8 @@ def main() -> None:
     )
 
     big_items, width, users = 57_727, 1024, 512
-    big = F.normalize(torch.randn(big_items, width, generator=gen), dim=-1)
-    big_states = F.normalize(torch.randn(users, width, generator=gen), dim=-1)
+    big = F.normalize(torch.randn(big_items, width, generator=gen), dim=-1).to(device)
+    big_states = F.normalize(torch.randn(users, width, generator=gen), dim=-1).to(device)
     big_targets = torch.randint(0, big_items, (users,), generator=gen).tolist()
     big_hist = [torch.randint(0, big_items, (h.max_items,), generator=gen).tolist()] * users
     seconds = best(lambda: rank_targets(big_states, big, big_targets, big_hist), args.repeats)

@@ -14,7 +14,8 @@ from a config, nothing downloaded) for a few steps on random tokens, on CUDA whe
 and reports tokens/s and peak GPU memory.
 
 Usage: .venv/bin/python bench/bench_train.py [--threads 1] [--items-per-domain 1500]
-       .venv/bin/python bench/bench_train.py --qwen3-shape [--layers 28] [--seq-len 512]
+       .venv/bin/python bench/bench_train.py --qwen3-shape [--adapter lora] [--layers 28]
+       [--seq-len 512]
 """
 
 from __future__ import annotations
@@ -84,8 +85,9 @@ def throughput(model, examples, pad_id: int, steps: int, batch_size: int) -> dic
     }
 
 
-def qwen3_shape(layers: int, steps: int, batch_size: int, seq_len: int) -> None:
-    """A few loop steps of a random Qwen3-0.6B-shaped model (bf16 autocast on CUDA)."""
+def qwen3_shape(layers: int, steps: int, batch_size: int, seq_len: int, adapter: str) -> None:
+    """A few loop steps of a random Qwen3-0.6B-shaped model (float32 weights, bf16 autocast on
+    CUDA), fully fine-tuned or with a LoRA adapter (r=8 on the 7 projections)."""
     import torch
     from transformers import Qwen3Config, Qwen3ForCausalLM
 
@@ -106,6 +108,11 @@ def qwen3_shape(layers: int, steps: int, batch_size: int, seq_len: int) -> None:
     )
     torch.manual_seed(0)
     model = Qwen3ForCausalLM(config)
+    if adapter == "lora":
+        from peft import LoraConfig, get_peft_model
+
+        lora = LoraConfig(r=8, lora_alpha=16, target_modules=PROJECTIONS, task_type="CAUSAL_LM")
+        model = get_peft_model(model, lora)
     device = resolve_device("auto")
     gen = torch.Generator().manual_seed(0)
     examples = [
@@ -121,7 +128,11 @@ def qwen3_shape(layers: int, steps: int, batch_size: int, seq_len: int) -> None:
     s = train(model, examples, cfg, pad_id=0)
     params = sum(p.numel() for p in model.parameters())
     print(f"device {device} ({torch.cuda.get_device_name() if device.type == 'cuda' else 'cpu'})")
-    print(f"Qwen3 shape: {layers} layers, {params / 1e6:.0f}M parameters, fp32 weights + AdamW")
+    trained = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    print(
+        f"Qwen3 shape: {layers} layers, {params / 1e6:.0f}M parameters ({trained / 1e6:.1f}M "
+        f"trained, {adapter}), fp32 weights + AdamW"
+    )
     print(
         f"batch {batch_size} x {seq_len} tokens, {s['steps']} steps: {s['tokens_per_s']:,.0f} "
         f"tok/s, {1000 * s['wall_s'] / s['steps']:.0f} ms/step, loss {s['final_loss']:.3f}"
@@ -139,12 +150,13 @@ def main() -> None:
     parser.add_argument("--qwen3-shape", action="store_true")
     parser.add_argument("--layers", type=int, default=28)
     parser.add_argument("--seq-len", type=int, default=512)
+    parser.add_argument("--adapter", choices=("full", "lora"), default="full")
     args = parser.parse_args()
     if args.qwen3_shape:
         import torch
 
         torch.set_num_threads(args.threads)
-        qwen3_shape(args.layers, args.steps, args.batch_size, args.seq_len)
+        qwen3_shape(args.layers, args.steps, args.batch_size, args.seq_len, args.adapter)
         return
 
     overhead = import_overhead()
