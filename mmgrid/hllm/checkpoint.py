@@ -31,12 +31,16 @@ from mmgrid.device import dtype_for, resolve_device
 from mmgrid.errors import InputError
 from mmgrid.hllm.model import Hllm, HllmConfig
 from mmgrid.hllm.settings import HllmSettings
-from mmgrid.models.loading import check_model_dir, load_causal_lm, stored_dtype
+from mmgrid.models.loading import (
+    WEIGHTS,
+    check_model_dir,
+    load_causal_lm,
+    stored_dtype,
+    weight_files,
+)
 from mmgrid.seeding import derive_seed
 
 CONFIG = "config.json"
-WEIGHTS = "model.safetensors"
-WEIGHTS_INDEX = "model.safetensors.index.json"
 BUILD_SUMMARY = "build.json"
 EMB_TOKEN_STD = 0.02  # the study's init of the embedding token
 
@@ -168,26 +172,6 @@ def build_hllm_base(
         f"wrote {out_dir}"
     )
     return summary
-
-
-def weight_files(model_dir: Path) -> list[Path]:
-    """The safetensors files of a checkpoint (single file or index + shards)."""
-    single, index = model_dir / WEIGHTS, model_dir / WEIGHTS_INDEX
-    if single.is_file():
-        return [single]
-    if index.is_file():
-        try:
-            shards = sorted(set(json.loads(index.read_text())["weight_map"].values()))
-        except (json.JSONDecodeError, KeyError, AttributeError, TypeError) as err:
-            raise InputError(f"{index}: no valid 'weight_map' ({err})") from err
-        missing = [s for s in shards if not (model_dir / s).is_file()]
-        if missing:
-            raise InputError(f"{index}: shard(s) {', '.join(missing)} are missing")
-        return [model_dir / s for s in shards]
-    raise InputError(
-        f"{model_dir}: no {WEIGHTS} (or {WEIGHTS_INDEX}); an HLLM checkpoint holds safetensors "
-        "weights only"
-    )
 
 
 def read_config(model_dir: str | os.PathLike[str]) -> HllmConfig:

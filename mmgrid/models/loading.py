@@ -49,7 +49,7 @@ def check_model_dir(path: str | os.PathLike[str], key: str = "model directory") 
         raise InputError(f"{where}: config.json is not a JSON object ({err})") from err
     if not model_type:
         raise InputError(f"{where}: config.json has no 'model_type'")
-    _check_weights(path, where)
+    weight_files(path, where)
     if not (path / TOKENIZER_FILE).is_file():
         raise InputError(
             f"{where} has no {TOKENIZER_FILE}: save a fast tokenizer there "
@@ -98,14 +98,8 @@ def stored_dtype(path: str | os.PathLike[str]) -> torch.dtype:
     """
     from safetensors import safe_open
 
-    path = Path(path)
-    if (path / WEIGHTS).is_file():
-        files = [path / WEIGHTS]
-    else:
-        index = json.loads((path / WEIGHTS_INDEX).read_text())["weight_map"]
-        files = [path / shard for shard in sorted(set(index.values()))]
     elements: Counter[str] = Counter()
-    for file in files:
+    for file in weight_files(Path(path)):
         with safe_open(file, framework="pt") as f:
             for name in f.keys():  # noqa: SIM118 (a safe_open handle is not a dict)
                 tensor = f.get_slice(name)
@@ -114,28 +108,32 @@ def stored_dtype(path: str | os.PathLike[str]) -> torch.dtype:
     return FLOAT_DTYPES[elements.most_common(1)[0][0]] if elements else torch.float32
 
 
-def _check_weights(path: Path, where: str) -> None:
+def weight_files(path: Path, where: str | None = None) -> list[Path]:
+    """The safetensors files of a checkpoint directory (causal LM or HLLM): ``model.safetensors``,
+    or the shards of ``model.safetensors.index.json``. Anything else is an :class:`InputError`
+    that starts with ``where`` (default: the directory)."""
+    where = where or str(path)
     single = path / WEIGHTS
     index = path / WEIGHTS_INDEX
     if single.is_file():
-        return
+        return [single]
     if index.is_file():
         try:
-            shards = set(json.loads(index.read_text())["weight_map"].values())
+            shards = sorted(set(json.loads(index.read_text())["weight_map"].values()))
         except (json.JSONDecodeError, KeyError, AttributeError, TypeError) as err:
             raise InputError(f"{where}: {index.name} has no valid 'weight_map' ({err})") from err
-        missing = sorted(s for s in shards if not (path / s).is_file())
+        missing = [s for s in shards if not (path / s).is_file()]
         if missing:
             raise InputError(
                 f"{where}: safetensors shard(s) listed in {index.name} are missing: "
                 f"{', '.join(missing)}"
             )
-        return
+        return [path / s for s in shards]
     if any((path / name).is_file() for name in PICKLE_WEIGHTS):
         raise InputError(
-            f"{where} holds only pickle weights (pytorch_model.bin), which are not loaded for "
-            "safety: convert them once to model.safetensors (load the model yourself and call "
-            "save_pretrained(..., safe_serialization=True))"
+            f"{where} holds only pickle weights (pytorch_model.bin); for safety, mmgrid loads "
+            "safetensors weights only: convert them once to model.safetensors (load the model "
+            "yourself and call save_pretrained(..., safe_serialization=True))"
         )
     raise InputError(
         f"{where} has no weights: expected model.safetensors or "
