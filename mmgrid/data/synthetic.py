@@ -35,6 +35,7 @@ import argparse
 import dataclasses
 import gzip
 import io
+import itertools
 import json
 import math
 import os
@@ -217,6 +218,41 @@ class _Catalogue:
     appeal: np.ndarray
     quality: np.ndarray
     topic_offsets: np.ndarray
+    series_head: np.ndarray
+    """Catalogue index of the first member of the item's series; -1 for standalone items."""
+    series_number: np.ndarray
+    """Position of the item in its series (1, 2, ...); 0 for standalone items."""
+    successor: np.ndarray
+    """Catalogue index of the series' next member; -1 when there is none."""
+
+
+def _series(
+    rng: np.random.Generator, topic_offsets: np.ndarray, share: float, mean_length: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cut a random ``share`` of each topic's items (in release order) into consecutive series.
+
+    Lengths are 2 + Poisson(``mean_length`` - 2); a lone leftover item stays standalone.
+    Returns ``(series_head, series_number, successor)`` over the catalogue (see _Catalogue).
+    """
+    n = int(topic_offsets[-1])
+    head = np.full(n, -1, dtype=np.int64)
+    number = np.zeros(n, dtype=np.int64)
+    successor = np.full(n, -1, dtype=np.int64)
+    chosen_all = rng.random(n) < share
+    for lo, hi in itertools.pairwise(topic_offsets.tolist()):
+        chosen = lo + np.flatnonzero(chosen_all[lo:hi])
+        lengths = 2 + rng.poisson(mean_length - 2.0, size=len(chosen) // 2 + 1)
+        starts = np.concatenate([[0], np.cumsum(lengths)])
+        starts = starts[starts < len(chosen)]
+        ends = np.minimum(np.append(starts[1:], len(chosen)), len(chosen))
+        for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+            if b - a < 2:
+                continue
+            members = chosen[a:b]
+            head[members] = members[0]
+            number[members] = np.arange(1, len(members) + 1)
+            successor[members[:-1]] = members[1:]
+    return head, number, successor
 
 
 def _catalogue(
@@ -242,7 +278,10 @@ def _catalogue(
     order = np.lexsort((release, topic))
     topic = topic[order]
     offsets = np.searchsorted(topic, np.arange(len(topic_popularity) + 1))
-    return _Catalogue(release[order], topic, appeal[order], quality[order], offsets)
+    head, number, successor = _series(rng, offsets, s.series_share, s.series_length)
+    return _Catalogue(
+        release[order], topic, appeal[order], quality[order], offsets, head, number, successor
+    )
 
 
 def _user_events(
@@ -305,6 +344,32 @@ def _pick_items(
         u = lo_w + rng.random(len(rows)) * (hi_w - lo_w)
         pick = np.searchsorted(cum, u, side="right") - 1
         item[rows] = np.clip(pick, 0, len(weight) - 1)
+    return item
+
+
+def _continue_series(
+    rng: np.random.Generator,
+    cat: _Catalogue,
+    user: np.ndarray,
+    ms: np.ndarray,
+    item: np.ndarray,
+    rate: float,
+) -> np.ndarray:
+    """With probability ``rate``, an interaction becomes the next member of the series of the
+    user's previous item, when that member is released by then (events sorted by user, time)."""
+    item = item.copy()
+    if rate <= 0 or len(user) < 2:
+        return item
+    starts = np.flatnonzero(np.r_[True, user[1:] != user[:-1]])
+    counts = np.diff(np.append(starts, len(user)))
+    draws = rng.random(len(user))
+    for j in range(1, int(counts.max())):
+        rows = starts[counts > j] + j
+        successor = cat.successor[item[rows - 1]]
+        ok = successor >= 0
+        ok[ok] = cat.release_ms[successor[ok]] < ms[rows[ok]]
+        ok &= draws[rows] < rate
+        item[rows[ok]] = successor[ok]
     return item
 
 
@@ -447,6 +512,7 @@ def generate_domain(
     )
     user, ms = _user_events(rng, settings, timeline)
     item = _pick_items(rng, cat, model, timeline, taste, trends, user, ms)
+    item = _continue_series(rng, cat, user, ms, item, settings.continuation)
 
     _, first = np.unique(user * settings.n_items + item, return_index=True)
     first.sort()
@@ -482,6 +548,8 @@ def generate_domain(
         average[meta_order],
         rating_number[meta_order],
         empty_title[meta_order],
+        np.argsort(meta_order)[np.maximum(cat.series_head, 0)][meta_order],
+        cat.series_number[meta_order],
     )
     _write_meta(Path(meta_path), records)
 

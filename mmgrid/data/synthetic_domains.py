@@ -37,6 +37,9 @@ class DomainProfile:
     topics: tuple[Topic, ...]
     stores: tuple[str, ...]
     titles: tuple[str, ...]
+    series_titles: tuple[str, ...]
+    """Titles of series members: ``{number}`` is the member's position (1, 2, ...); every other
+    slot takes the series' first member's words, so members share a recognisable name."""
     descriptions: tuple[str, ...]
     features: tuple[str, ...]
     details: tuple[tuple[str, str], ...]
@@ -119,10 +122,13 @@ BOOKS = DomainProfile(
     titles=(
         "The {mod} {noun}",
         "The {mod} {noun}: A {kw} novel",
-        "{mod} {noun} ({series} Book {number})",
         "A {mod} {noun}",
         "The {noun} of {mod2} {noun2}",
         "{mod} {noun}s: {mod2} {kw} stories",
+    ),
+    series_titles=(
+        "The {mod} {noun} ({series} Book {number})",
+        "{mod} {noun}: {series}, Book {number}",
     ),
     descriptions=(
         "A {mod} {kw} story about a {noun} and the {noun2} that changes everything.",
@@ -143,7 +149,6 @@ BOOKS = DomainProfile(
     isbn_share=0.7,
     slots={
         "series": ("Harbor Town", "Chronicles", "Saga", "Trilogy", "Mysteries", "Legacy"),
-        "number": ("1", "2", "3", "4", "5", "6"),
         "review_source": ("Kirkus Reviews", "Publishers Weekly", "Booklist", "Library Journal"),
         "binding": ("Paperback", "Hardcover", "Mass Market Paperback"),
         "pages": ("192", "256", "320", "384", "416", "464", "512"),
@@ -220,8 +225,11 @@ MOVIES = DomainProfile(
         "The {mod} {noun} [{format}]",
         "{mod} {noun} ({format})",
         "{mod} {noun}: {mod2} {noun2}",
-        "{mod} {noun} - Season {number}",
         "The {mod} {noun} Collection [{format}]",
+    ),
+    series_titles=(
+        "{mod} {noun}: Season {number} [{format}]",
+        "The {mod} {noun} - Season {number} ({format})",
     ),
     descriptions=(
         "A {mod} {kw} film about a {noun} on the edge of {kw2}.",
@@ -242,7 +250,6 @@ MOVIES = DomainProfile(
     price_median=12.0,
     slots={
         "format": ("DVD", "Blu-ray", "4K UHD", "Prime Video", "Blu-ray + Digital"),
-        "number": ("1", "2", "3", "4", "5", "6", "7"),
         "bonus": (
             "deleted scenes and a behind-the-scenes featurette",
             "director's commentary",
@@ -318,8 +325,11 @@ VIDEO_GAMES = DomainProfile(
         "{mod} {noun} - {platform}",
         "{store} {mod} {noun} for {platform} - {color}",
         "{mod} {mod2} {noun} for {platform}",
-        "{mod} {noun} {number} - {platform} Standard Edition",
         "{mod} {noun}: {mod2} Edition - {platform}",
+    ),
+    series_titles=(
+        "{mod} {noun} {number} - {platform}",
+        "{mod} {noun} {number}: {mod2} Edition - {platform}",
     ),
     descriptions=(
         "Dive into {mod} {kw} on {platform}.",
@@ -352,7 +362,6 @@ VIDEO_GAMES = DomainProfile(
             "Meta Quest 2",
         ),
         "color": ("Black", "White", "Red", "Blue", "Camo", "Midnight Black"),
-        "number": ("2", "3", "4", "2022", "2023", "II", "Remastered"),
         "bonus": ("a USB-C cable", "bonus downloadable content", "a carrying pouch", "a manual"),
         "esrb": ("Everyone", "Everyone 10+", "Teen", "Mature 17+"),
     },
@@ -422,6 +431,10 @@ CELL_PHONES = DomainProfile(
         "{mod} {noun} Compatible with {phone}, {mod2} {kw} {noun2} - {color}",
         "{mod} {noun} for {phone} ({count})",
         "{store} {mod} {mod2} {noun} for {phone}",
+    ),
+    series_titles=(
+        "{store} {mod} {noun} for {phone}, Gen {number} - {color}",
+        "{store} {mod} {noun} Gen {number} for {phone}",
     ),
     descriptions=(
         "Designed for {phone} with {mod} {kw} and {kw2}.",
@@ -525,6 +538,10 @@ SPORTS = DomainProfile(
         "{mod} {noun}, {size}, {color}",
         "{store} {mod} {mod2} {noun} ({size})",
     ),
+    series_titles=(
+        "{store} {mod} {noun} {number}.0, {size}",
+        "{store} {mod} {noun} {number}.0 for {user} - {color}",
+    ),
     descriptions=(
         "A {mod} {noun} made for {kw} and {kw2}.",
         "Whether you are a beginner or a pro, this {mod2} {noun} is ready for {kw}.",
@@ -617,6 +634,10 @@ HEALTH = DomainProfile(
         "{mod} {noun} - {mod2} {kw} {noun2}, {count}",
         "{store} {noun}, {mod}, {count} ({pack})",
         "{mod} {mod2} {noun} for {user}",
+    ),
+    series_titles=(
+        "{store} {mod} {noun} Step {number}, {count}",
+        "{store} {mod} {noun} Regimen, Step {number} ({form})",
     ),
     descriptions=(
         "{mod} {noun} for daily {kw} and {kw2}.",

@@ -59,6 +59,14 @@ class SyntheticSettings:
     """Minimum interactions per user and per item in the written file (iterative k-core)."""
     empty_title_rate: float = 0.003
     """Share of meta records written with an empty title (real files have a few)."""
+    series_share: float = 0.5
+    """Share of catalogue items that belong to a series (books of a saga, seasons, sequels,
+    product generations): members share a name and topic and are released one after another."""
+    series_length: float = 3.0
+    """Mean number of items per series (at least 2)."""
+    continuation: float = 0.4
+    """Probability that a user's next interaction is the next released member of the series of
+    their previous item (when there is one they have not had): the sequential signal."""
     recency: float | None = None
     """Recency knob in [0, 1]; None = the profile's default."""
     volume_trend: float | None = None
@@ -87,6 +95,11 @@ def _validate(s: SyntheticSettings, where: str) -> None:
         raise InputError(f"{where}.core must be in [1, 1000], got {s.core!r}")
     if not 0 <= s.empty_title_rate < 1:
         raise InputError(f"{where}.empty_title_rate must be in [0, 1), got {s.empty_title_rate!r}")
+    for key in ("series_share", "continuation"):
+        if not 0 <= getattr(s, key) <= 1:
+            raise InputError(f"{where}.{key} must be in [0, 1], got {getattr(s, key)!r}")
+    if not s.series_length >= 2:
+        raise InputError(f"{where}.series_length must be >= 2, got {s.series_length!r}")
     if s.recency is not None and not 0 <= s.recency <= 1:
         raise InputError(f"{where}.recency must be in [0, 1], got {s.recency!r}")
     if s.volume_trend is not None and not -2 <= s.volume_trend <= 2:

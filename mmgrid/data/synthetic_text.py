@@ -99,21 +99,32 @@ def render_meta(
     average_ratings: np.ndarray,
     rating_numbers: np.ndarray,
     empty_title: np.ndarray,
+    series_head: np.ndarray,
+    series_number: np.ndarray,
 ) -> Iterator[dict[str, Any]]:
     """Yield one Amazon-2023 meta record per item, with the real files' key order.
 
     ``prices`` holds NaN where the price is missing (written as null); ``empty_title`` marks
-    the items whose title is written empty, as a few real records are.
+    the items whose title is written empty, as a few real records are. A series member
+    (``series_number`` >= 1, its position in the series; 0 = a standalone item) takes its
+    words from the record at position ``series_head`` (the series' first member) and a title
+    from ``profile.series_titles``, so the members of a series share a recognisable name.
     """
     n = len(asins)
     draws_matrix = rng.integers(0, 2**31 - 1, size=(n, _N_DRAWS), dtype=np.int64)
     stores = rng.integers(0, len(profile.stores), size=n)
     image_keys = _image_keys(rng, n)
     for i in range(n):
-        draws = _Draws(draws_matrix[i])
+        head = int(series_head[i]) if series_number[i] else i
+        draws = _Draws(draws_matrix[head])
         topic = int(topics[i])
-        values = _slot_values(profile, topic, profile.stores[stores[i]], draws)
-        title = _sentence(draws.pick(profile.titles), values)
+        values = _slot_values(profile, topic, profile.stores[stores[head]], draws)
+        if series_number[i]:
+            values["number"] = str(int(series_number[i]))
+            title = _sentence(draws.pick(profile.series_titles), values)
+            draws = _Draws(draws_matrix[i])  # the member's own description and details
+        else:
+            title = _sentence(draws.pick(profile.titles), values)
         n_sentences = 1 + draws.integer(min(3, len(profile.descriptions)))
         first = draws.integer(len(profile.descriptions))
         description = [
