@@ -12,6 +12,11 @@ rule analysis:
             caption="../report/cells.rst",
             category="Recency bias",
         ),
+        baselines=report(
+            "results/tables/baselines.csv",
+            caption="../report/baselines.rst",
+            category="Baselines",
+        ),
         cross_domain=report(
             "results/tables/cross_domain.csv",
             caption="../report/cross_domain.rst",
@@ -65,7 +70,7 @@ rule analysis:
         runtime=15,
         gpu=0,
     params:
-        models=[m.record() for m in MODELS],
+        models=[*(m.record() for m in MODELS), *baseline_records()],
         settings=analysis_settings,
         seed=config["seed"],
         roots={

@@ -376,8 +376,50 @@ def batch_params(paradigm, models):
     }
 
 
+def baseline_outputs(domain):
+    """The metric and rank files of every baseline on ``domain`` (a name or a wildcard)."""
+    from mmgrid.evaluate.baselines import BASELINES, PARADIGM
+
+    root = f"results/metrics/{PARADIGM}"
+    return {
+        f"{name}_{kind}": f"{root}/{name}/{domain}.{suffix}"
+        for name in BASELINES
+        for kind, suffix in (("metrics", "json"), ("ranks", "ranks.parquet"))
+    }
+
+
+def baseline_params(wildcards):
+    """Everything that determines a domain's baseline files."""
+    test = PERIOD_BY_NAME[TEST_PERIOD]
+    last = PERIOD_BY_NAME[TRAIN_PERIODS[-1]]
+    return {
+        "test_period": {"name": test.name, "start_ms": test.start_ms, "end_ms": test.end_ms},
+        "popularity_period": {
+            "name": last.name,
+            "start_ms": last.start_ms,
+            "end_ms": last.end_ms,
+        },
+        "max_users": SAMPLES.eval_max_users,
+        "k": sorted(EVALUATE.k),
+        "seed": config["seed"],
+    }
+
+
+def baseline_records():
+    """The analysis records of the baselines (evaluated on every domain)."""
+    from mmgrid.evaluate.baselines import BASELINES, PARADIGM
+
+    return [
+        {"paradigm": PARADIGM, "model": name, "kind": "baseline", "domains": DOMAINS}
+        for name in BASELINES
+    ]
+
+
 def metric_outputs():
-    return [m.metrics_dir for m in MODELS]
+    return [
+        *(m.metrics_dir for m in MODELS),
+        *(path for d in DOMAINS for path in baseline_outputs(d).values()),
+    ]
 
 
 def data_outputs():

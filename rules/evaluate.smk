@@ -27,3 +27,27 @@ for (eval_paradigm, eval_batch), eval_models in EVAL_BATCHES.items():
             job=batch_params(eval_paradigm, eval_models),
         script:
             "../workflow_scripts/evaluate.py"
+
+
+# The non-learned baselines (MostPop, Random) on the same test users as every model, per domain.
+rule evaluate_baselines:
+    input:
+        shards=expand("results/shards/{{domain}}/{period}.parquet", period=PERIODS),
+        item_table="results/items/{domain}.parquet",
+    output:
+        **baseline_outputs("{domain}"),
+    log:
+        "results/logs/evaluate/baselines/{domain}.log",
+    benchmark:
+        "results/benchmarks/evaluate/baselines/{domain}.tsv"
+    conda:
+        "../envs/cpu.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+        gpu=0,
+    params:
+        job=baseline_params,
+    script:
+        "../workflow_scripts/baselines.py"

@@ -3,9 +3,12 @@
 - recency bias: each period's checkpoint on the test window, per domain, one panel per paradigm,
   on all targets and on new / old target items;
 - weight sweeps: test (and selection) metric against the later period's weight, λ* marked;
-- weight vs recency: λ* against the recency statistic, per-paradigm colours and fitted lines, and
-  the pooled line;
+- weight vs recency: λ* (with its bootstrap interval) against the recency statistic,
+  per-paradigm colours and fitted lines, and the pooled line;
 - cross-domain merging: merged model vs the evaluated domain's own cell, per method and reference.
+
+The MostPop baseline is drawn as a reference line wherever a panel shows the test metric: per
+domain (dash-dotted, in the domain's colour) or as the mean over domains (grey).
 
 A figure without data still gets written, with a "no data" note, so the outputs are always complete.
 """
@@ -22,6 +25,8 @@ import pandas as pd
 from mmgrid.analysis.regression import X, Y
 
 STYLES = {"all": "-", "new": "--", "old": ":"}
+REFERENCE = "MostPop"
+REFERENCE_STYLE = "-."
 
 
 def _pyplot() -> Any:
@@ -58,6 +63,22 @@ def _colours(plt: Any, names: list[str]) -> dict[str, Any]:
     return {name: cycle(i % 10) for i, name in enumerate(names)}
 
 
+def _reference(cells: pd.DataFrame, metric: str) -> pd.Series:
+    """The MostPop baseline's metric per domain (empty without baseline rows)."""
+    if cells.empty or "kind" not in cells:
+        return pd.Series(dtype=float)
+    rows = cells[(cells["kind"] == "baseline") & (cells["model"] == REFERENCE)]
+    return rows.set_index("domain")[metric].astype(float)
+
+
+def _reference_lines(ax: Any, reference: pd.Series, colours: Mapping[str, Any]) -> None:
+    for domain, value in reference.items():
+        if domain in colours:
+            ax.axhline(value, ls=REFERENCE_STYLE, lw=1, color=colours[domain], alpha=0.7)
+    if len(reference):
+        ax.plot([], [], REFERENCE_STYLE, color="grey", label=f"{REFERENCE} (per domain)")
+
+
 def plot_recency_bias(cells: pd.DataFrame, metric: str, path: Path) -> None:
     """Each period's cell per domain: the metric on all, new and old target items."""
     plt = _pyplot()
@@ -85,6 +106,7 @@ def plot_recency_bias(cells: pd.DataFrame, metric: str, path: Path) -> None:
                     color=colours[domain],
                     label=domain if part == "all" else None,
                 )
+        _reference_lines(ax, _reference(cells, metric), colours)
         ax.set_xticks(range(len(periods)), periods)
         ax.set_title(paradigm)
         ax.set_xlabel("training period of the checkpoint")
@@ -96,8 +118,11 @@ def plot_recency_bias(cells: pd.DataFrame, metric: str, path: Path) -> None:
     _save(plt, fig, path)
 
 
-def plot_weight_sweeps(temporal: pd.DataFrame, metric: str, selection: str, path: Path) -> None:
-    """Test metric (solid; dashed: selection metric under ``valid``) against λ, λ* starred."""
+def plot_weight_sweeps(
+    temporal: pd.DataFrame, cells: pd.DataFrame, metric: str, selection: str, path: Path
+) -> None:
+    """Test metric (solid; dashed: selection metric under ``valid``) against λ, the grid
+    weight nearest λ* starred, MostPop per domain as reference."""
     plt = _pyplot()
     paradigms = sorted(temporal["paradigm"].unique()) if not temporal.empty else []
     fig, axes = _panels(plt, paradigms, f"Temporal merges: {metric} against the merge weight")
@@ -112,7 +137,8 @@ def plot_weight_sweeps(temporal: pd.DataFrame, metric: str, selection: str, path
                 ax.plot(d["weight"], d["selection"], "--", color=colours[domain], alpha=0.6)
             best = d[d["is_optimal"]]
             ax.plot(best["weight"], best["test"], "*", ms=14, color=colours[domain], mec="black")
-        ax.plot([], [], "*", ms=10, color="grey", mec="black", label="λ* (selected)")
+        _reference_lines(ax, _reference(cells, metric), colours)
+        ax.plot([], [], "*", ms=10, color="grey", mec="black", label="λ* (nearest grid weight)")
         if selection == "valid":
             ax.plot([], [], "--", color="grey", label="selection users")
         ax.set_title(paradigm)
@@ -146,7 +172,18 @@ def plot_weight_vs_recency(
     span = np.linspace(points[X].min(), points[X].max(), 50) if not points.empty else []
     for paradigm, p in points.groupby("paradigm", sort=True):
         fit = per_paradigm[paradigm]
-        ax.scatter(p[X], p[Y], color=colours[paradigm], label=_fit_label(paradigm, fit))
+        errors = None
+        if "weight_ci_low" in p and p["weight_ci_low"].notna().all():
+            errors = [p[Y] - p["weight_ci_low"], p["weight_ci_high"] - p[Y]]
+        ax.errorbar(
+            p[X],
+            p[Y],
+            yerr=errors,
+            fmt="o",
+            capsize=3,
+            color=colours[paradigm],
+            label=_fit_label(paradigm, fit),
+        )
         for x, y, domain in zip(p[X], p[Y], p["domain"], strict=True):
             ax.annotate(domain, (x, y), fontsize=6, xytext=(3, 3), textcoords="offset points")
         if fit["slope"] is not None:
@@ -162,15 +199,16 @@ def plot_weight_vs_recency(
     elif not points.empty:
         ax.plot([], [], " ", label=f"pooled: {pooled['note']}")
     ax.set_xlabel(statistic)
-    ax.set_ylabel("λ*: selected weight of the later period")
+    ax.set_ylabel("λ* of the later period (bars: bootstrap interval)")
     ax.grid(alpha=0.3)
     if not points.empty:
         ax.legend(fontsize=7)
     _save(plt, fig, path)
 
 
-def plot_cross_domain(cross: pd.DataFrame, metric: str, path: Path) -> None:
-    """Mean metric of the merged models vs the evaluated domains' own cells, per method x reference."""
+def plot_cross_domain(cross: pd.DataFrame, cells: pd.DataFrame, metric: str, path: Path) -> None:
+    """Mean metric of the merged models vs the evaluated domains' own cells, per method x
+    reference; MostPop's mean over the same domains as reference."""
     plt = _pyplot()
     paradigms = sorted(cross["paradigm"].unique()) if not cross.empty else []
     fig, axes = _panels(plt, paradigms, f"Cross-domain merging: {metric}, merged vs own cell")
@@ -182,6 +220,11 @@ def plot_cross_domain(cross: pd.DataFrame, metric: str, path: Path) -> None:
         x = np.arange(len(means))
         ax.bar(x - 0.2, means["merged"], 0.4, label="merged model")
         ax.bar(x + 0.2, means["own_cell"], 0.4, label="own cell")
+        reference = _reference(cells, metric).reindex(rows["domain"].unique()).dropna()
+        if len(reference):
+            ax.axhline(
+                reference.mean(), ls=REFERENCE_STYLE, color="grey", label=f"{REFERENCE} (mean)"
+            )
         labels = [f"{m}\nref: {r}" for m, r in means.index]
         ax.set_xticks(x, labels, fontsize=7)
         ax.set_title(paradigm)

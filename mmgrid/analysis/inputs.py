@@ -19,7 +19,7 @@ import pandas as pd
 
 from mmgrid.analysis.settings import MEAN_AGE, RECENT_SHARE, AnalysisSettings
 from mmgrid.errors import InputError
-from mmgrid.evaluate.metrics import metrics_from_ranks
+from mmgrid.evaluate.metrics import metrics_from_ranks, user_values
 from mmgrid.parquet_columns import read_columns
 
 RANK_COLUMNS = ("user_id", "item_id", "timestamp", "rank")
@@ -45,6 +45,11 @@ class Evaluation:
     def metrics(self, mask: np.ndarray | None = None) -> dict[str, float]:
         """Every metric of the metric file, recomputed on the users selected by ``mask``."""
         return metrics_from_ranks(self.rank_list(mask), self.ks)
+
+    def values(self, metric: str, mask: np.ndarray | None = None) -> np.ndarray:
+        """Each selected user's value of ``metric`` (its mean is :meth:`metrics`' value)."""
+        ranks = self.ranks["rank"].to_numpy(dtype=np.float64)
+        return user_values(ranks if mask is None else ranks[mask], metric)
 
 
 def _read_json(path: Path, what: str, fix: str) -> dict[str, Any]:

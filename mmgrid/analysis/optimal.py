@@ -1,19 +1,36 @@
-"""The optimal merge weight of a temporal sweep, with deterministic tie-breaking.
+"""The optimal merge weight λ* of a temporal sweep, and its bootstrap interval.
 
-λ* is the grid weight (of the later period) with the highest selection metric. Scores within
-``TIE_TOLERANCE`` of the best count as tied (metrics recomputed from ranks differ by rounding
-only when they are mathematically equal); among tied weights the one closest to the uniform
-weight 0.5 wins, then the smaller weight. Preferring the centre means a tie never claims a
-stronger tilt towards either period than the data support.
+A sweep gives, for each grid weight λ (of the later period), every selection user's metric.
+Two estimators of λ*, both functions of the per-weight mean metric:
+
+- ``quadratic`` (default): the least-squares parabola through the (λ, mean metric) points of
+  the sweep; λ* is its maximum on the grid's range: the vertex of a concave parabola, clipped
+  to the range, else the better end point. It uses every grid point, so one noisy point moves
+  it far less than it moves an argmax, and it is not confined to the grid.
+- ``argmax``: the grid weight with the best mean metric. Scores within ``TIE_TOLERANCE`` count
+  as tied; ties go to the weight closest to the uniform weight 0.5, then to the smaller one, so
+  a tie never claims a stronger tilt towards either period than the data support.
+
+Uncertainty: the selection users are resampled with replacement (seeded) and λ* is
+re-estimated on every draw; the percentile interval and the standard deviation of the draws
+are reported.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
 
 UNIFORM = 0.5
 TIE_TOLERANCE = 1e-12
-TIE_RULE = "highest selection metric; ties go to the weight closest to 0.5, then the smaller"
+TIE_RULE = "ties go to the weight closest to 0.5, then the smaller"
+ESTIMATORS = {
+    "quadratic": "maximum over the grid's range of the least-squares parabola through the mean "
+    "selection metric at each weight (vertex of a concave fit, else the better end)",
+    "argmax": f"grid weight with the highest mean selection metric; {TIE_RULE}",
+}
 
 
 def _closest_to_uniform(weights: Sequence[float]) -> float:
@@ -21,7 +38,7 @@ def _closest_to_uniform(weights: Sequence[float]) -> float:
 
 
 def optimal_weight(weights: Sequence[float], scores: Sequence[float]) -> float:
-    """λ*: the weight with the best score; ties go to the weight closest to 0.5, then the smaller."""
+    """The grid weight with the best score; ties go to the weight closest to 0.5, then the smaller."""
     if not weights or len(weights) != len(scores):
         raise ValueError("optimal_weight needs one score per weight and at least one weight")
     best = max(scores)
@@ -34,3 +51,78 @@ def uniform_weight(weights: Sequence[float]) -> float:
     if not weights:
         raise ValueError("uniform_weight needs at least one weight")
     return _closest_to_uniform(weights)
+
+
+def nearest_weight(weights: Sequence[float], value: float) -> float:
+    """The grid weight closest to ``value``; ties go to the one closest to 0.5, then the smaller."""
+    gap = min(abs(w - value) for w in weights)
+    return _closest_to_uniform([w for w in weights if abs(w - value) - gap <= TIE_TOLERANCE])
+
+
+def quadratic_weights(weights: Sequence[float], scores: np.ndarray) -> np.ndarray:
+    """λ* of the ``quadratic`` estimator for each row of ``scores`` ``[draws, n_weights]``.
+
+    With fewer than three distinct weights there is no parabola: the argmax is used.
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    s = np.atleast_2d(np.asarray(scores, dtype=np.float64))
+    if len(np.unique(w)) < 3:
+        return np.array([optimal_weight(list(w), list(row)) for row in s])
+    lo, hi = float(w.min()), float(w.max())
+    design = np.stack([w**2, w, np.ones_like(w)], axis=1)
+    a, b, c = np.linalg.lstsq(design, s.T, rcond=None)[0]
+    at_lo, at_hi = a * lo**2 + b * lo + c, a * hi**2 + b * hi + c
+    end = np.where(at_hi > at_lo, hi, lo)
+    end = np.where(np.isclose(at_hi, at_lo, rtol=0.0, atol=TIE_TOLERANCE), 0.5 * (lo + hi), end)
+    concave = a < -TIE_TOLERANCE
+    vertex = np.clip(-b / np.where(concave, 2.0 * a, -1.0), lo, hi)
+    return np.where(concave, vertex, end)
+
+
+def estimate_weight(weights: Sequence[float], scores: Sequence[float], estimator: str) -> float:
+    """λ* of one sweep (``scores``: the mean selection metric at each weight)."""
+    if estimator == "argmax":
+        return optimal_weight(weights, scores)
+    if estimator == "quadratic":
+        return float(quadratic_weights(weights, np.asarray(scores, dtype=np.float64))[0])
+    raise ValueError(f"unknown λ* estimator {estimator!r}; use one of {', '.join(ESTIMATORS)}")
+
+
+@dataclass(frozen=True)
+class WeightEstimate:
+    """λ* of one sweep with its bootstrap distribution summarised."""
+
+    weight: float
+    ci_low: float | None
+    ci_high: float | None
+    se: float | None
+    draws: int
+
+
+def bootstrap_weight(
+    weights: Sequence[float],
+    values: np.ndarray,
+    *,
+    estimator: str,
+    draws: int,
+    confidence: float,
+    seed: int,
+) -> WeightEstimate:
+    """λ* from per-user metric ``values`` ``[users, n_weights]`` and its bootstrap interval.
+
+    Users are resampled with replacement ``draws`` times (0 = no interval).
+    """
+    values = np.asarray(values, dtype=np.float64)
+    weight = estimate_weight(weights, list(values.mean(axis=0)), estimator)
+    if draws <= 0 or len(values) == 0:
+        return WeightEstimate(weight, None, None, None, 0)
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(values), size=(draws, len(values)))
+    means = values[idx].mean(axis=1)
+    if estimator == "quadratic":
+        stars = quadratic_weights(weights, means)
+    else:
+        stars = np.array([estimate_weight(weights, list(row), estimator) for row in means])
+    alpha = (1.0 - confidence) / 2.0
+    low, high = np.quantile(stars, [alpha, 1.0 - alpha])
+    return WeightEstimate(weight, float(low), float(high), float(stars.std(ddof=1)), draws)

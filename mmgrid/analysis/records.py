@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from mmgrid.errors import InputError
+from mmgrid.evaluate.baselines import BASELINES, PARADIGM
 
-KINDS = ("cell", "pooled", "cross_domain", "temporal")
+KINDS = ("cell", "pooled", "cross_domain", "temporal", "baseline")
 POOLED = "pooled"
+BASELINE = "baseline"
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,11 @@ def parse_record(i: int, raw: Mapping[str, Any]) -> ModelRecord:
             raise InputError(f"{where}: a cell needs one domain and its 'period'")
         if model != f"{domains[0]}-{period}":
             raise InputError(f"{where}: a cell must be named '{domains[0]}-{period}'")
+    elif kind == BASELINE:
+        if paradigm != PARADIGM or model not in BASELINES:
+            raise InputError(
+                f"{where}: a baseline has paradigm {PARADIGM!r} and is one of {', '.join(BASELINES)}"
+            )
     elif kind == POOLED:
         if not model.startswith(f"{POOLED}-"):
             raise InputError(f"{where}: the pooled task base must be named 'pooled-{{period}}'")

@@ -5,6 +5,10 @@ two-sided p-value (``scipy.stats.pearsonr``), and a percentile bootstrap interva
 points are resampled with replacement (seeded), draws whose x values are all equal have no slope
 and are skipped, and the number of draws used is reported. With fewer than ``MIN_POINTS`` points
 or no spread in x there is no fit: every statistic is null and ``note`` says why.
+
+A second, precision-weighted fit weights each point by 1 / se² of its λ* (the bootstrap standard
+error over selection users), with se floored at ``SE_FLOOR`` so that a λ* pinned to the end of
+the grid in every draw does not take all the weight; its R² and Pearson r are weighted too.
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ import pandas as pd
 from mmgrid.seeding import derive_seed
 
 MIN_POINTS = 3
-X, Y = "recency", "weight_optimal"
+X, Y, SE = "recency", "weight_optimal", "weight_se"
+SE_FLOOR = 0.05
 
 
 def _null_fit(n: int, note: str) -> dict[str, Any]:
@@ -35,16 +40,27 @@ def _null_fit(n: int, note: str) -> dict[str, Any]:
     }
 
 
-def bootstrap_slopes(x: np.ndarray, y: np.ndarray, draws: int, seed: int) -> np.ndarray:
-    """Least-squares slopes of ``draws`` resamples of the points; draws with equal x are dropped."""
+def bootstrap_slopes(
+    x: np.ndarray, y: np.ndarray, draws: int, seed: int, w: np.ndarray | None = None
+) -> np.ndarray:
+    """(Weighted) least-squares slopes of ``draws`` resamples of the points; draws with equal x
+    are dropped."""
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, len(x), size=(draws, len(x)))
     xs, ys = x[idx], y[idx]
+    ws = np.ones_like(xs) if w is None else w[idx]
     spread = xs.max(axis=1) > xs.min(axis=1)
-    xs, ys = xs[spread], ys[spread]
-    xc = xs - xs.mean(axis=1, keepdims=True)
-    yc = ys - ys.mean(axis=1, keepdims=True)
-    return (xc * yc).sum(axis=1) / (xc * xc).sum(axis=1)
+    xs, ys, ws = xs[spread], ys[spread], ws[spread]
+    total = ws.sum(axis=1, keepdims=True)
+    xc = xs - (ws * xs).sum(axis=1, keepdims=True) / total
+    yc = ys - (ws * ys).sum(axis=1, keepdims=True) / total
+    return (ws * xc * yc).sum(axis=1) / (ws * xc * xc).sum(axis=1)
+
+
+def _weighted_pearson(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
+    xc = x - np.average(x, weights=w)
+    yc = y - np.average(y, weights=w)
+    return float((w * xc * yc).sum() / np.sqrt((w * xc * xc).sum() * (w * yc * yc).sum()))
 
 
 def fit_line(
@@ -54,19 +70,22 @@ def fit_line(
     bootstrap: int,
     confidence: float,
     seed: int,
+    weights: Sequence[float] | None = None,
 ) -> dict[str, Any]:
-    """Fit ``y = intercept + slope * x``; see the module docstring for the statistics."""
+    """Fit ``y = intercept + slope * x``, by ordinary or (``weights``) weighted least squares;
+    see the module docstring for the statistics."""
     from scipy.stats import pearsonr
     from sklearn.linear_model import LinearRegression
 
     xa = np.asarray(x, dtype=np.float64)
     ya = np.asarray(y, dtype=np.float64)
+    wa = None if weights is None else np.asarray(weights, dtype=np.float64)
     n = len(xa)
     if n < MIN_POINTS:
         return _null_fit(n, f"only {n} point(s): a fit needs at least {MIN_POINTS}")
     if xa.max() == xa.min():
         return _null_fit(n, "every point has the same recency statistic: the slope is undefined")
-    model = LinearRegression().fit(xa[:, None], ya)
+    model = LinearRegression().fit(xa[:, None], ya, sample_weight=wa)
     fit = {
         **_null_fit(n, ""),
         "slope": float(model.coef_[0]),
@@ -75,15 +94,20 @@ def fit_line(
     }
     if ya.max() == ya.min():
         fit["note"] = "λ* is the same at every point: R² and Pearson r are undefined"
-    else:
+    elif wa is None:
         result = pearsonr(xa, ya)
         fit.update(
             r2=float(model.score(xa[:, None], ya)),
             pearson_r=float(result.statistic),
             p_value=float(result.pvalue),
         )
+    else:
+        fit.update(
+            r2=float(model.score(xa[:, None], ya, sample_weight=wa)),
+            pearson_r=_weighted_pearson(xa, ya, wa),
+        )
     if bootstrap > 0:
-        slopes = bootstrap_slopes(xa, ya, bootstrap, seed)
+        slopes = bootstrap_slopes(xa, ya, bootstrap, seed, wa)
         fit["bootstrap_used"] = len(slopes)
         if len(slopes):
             alpha = (1.0 - confidence) / 2.0
@@ -99,22 +123,42 @@ def predict(fit: dict[str, Any], x: float) -> float | None:
     return fit["intercept"] + fit["slope"] * x
 
 
+def precision_weights(se: Sequence[float | None]) -> np.ndarray | None:
+    """1 / se² with se floored at ``SE_FLOOR``; None when any point has no standard error."""
+    values = list(se)
+    if any(v is None or not np.isfinite(v) for v in values):
+        return None
+    return 1.0 / np.maximum(np.asarray(values, dtype=np.float64), SE_FLOOR) ** 2
+
+
 def fit_points(
-    points: pd.DataFrame, *, bootstrap: int, confidence: float, seed: int
+    points: pd.DataFrame,
+    *,
+    bootstrap: int,
+    confidence: float,
+    seed: int,
+    weighted: bool = False,
 ) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     """The pooled fit over every (paradigm, domain) point and one fit per paradigm.
 
-    ``points`` has columns paradigm, domain, ``recency`` (x) and ``weight_optimal`` (y). Each fit's
-    bootstrap is seeded from ``seed`` and the group's name (``pooled`` or the paradigm).
+    ``points`` has columns paradigm, domain, ``recency`` (x), ``weight_optimal`` (y) and, for
+    ``weighted`` fits, ``weight_se``. Each fit's bootstrap is seeded from ``seed`` and the
+    group's name (``pooled`` or the paradigm). A weighted fit without standard errors is null.
     """
 
     def fit(frame: pd.DataFrame, group: str) -> dict[str, Any]:
+        weights = precision_weights(frame[SE]) if weighted else None
+        if weighted and weights is None:
+            return _null_fit(
+                len(frame), "λ* has no bootstrap standard error (analysis.bootstrap 0)"
+            )
         return fit_line(
             frame[X].to_numpy(),
             frame[Y].to_numpy(),
             bootstrap=bootstrap,
             confidence=confidence,
-            seed=derive_seed(seed, "analysis-bootstrap", group),
+            seed=derive_seed(seed, "analysis-bootstrap", group, "weighted" if weighted else "ols"),
+            weights=weights,
         )
 
     pooled = fit(points, "pooled")

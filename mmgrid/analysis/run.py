@@ -13,13 +13,14 @@ import pandas as pd
 
 from mmgrid.analysis import figures
 from mmgrid.analysis.inputs import period_order, read_stats, recency_statistic
-from mmgrid.analysis.optimal import TIE_RULE
+from mmgrid.analysis.optimal import ESTIMATORS
 from mmgrid.analysis.records import parse_records
-from mmgrid.analysis.regression import X, Y, fit_points, points_table
+from mmgrid.analysis.regression import SE, SE_FLOOR, X, Y, fit_points, points_table
 from mmgrid.analysis.scores import Scores
 from mmgrid.analysis.settings import AnalysisSettings
 from mmgrid.analysis.split import PROTOCOLS
 from mmgrid.analysis.tables import (
+    baselines_table,
     cells_table,
     cross_domain_table,
     optimal_weights_table,
@@ -36,6 +37,7 @@ class AnalysisOutputs:
     """Every file the analysis writes."""
 
     cells: Path
+    baselines: Path
     cross_domain: Path
     temporal: Path
     optimal_weights: Path
@@ -52,6 +54,7 @@ class AnalysisOutputs:
         r = Path(root)
         return cls(
             cells=r / "tables/cells.csv",
+            baselines=r / "tables/baselines.csv",
             cross_domain=r / "tables/cross_domain.csv",
             temporal=r / "tables/temporal.csv",
             optimal_weights=r / "tables/optimal_weights.csv",
@@ -102,13 +105,25 @@ def run_analysis(
 
     scores = Scores(Path(metrics_root), Path(items_dir), settings, seed)
     cells_frame = cells_table(records, scores, periods)
+    baselines = baselines_table(records, scores, periods)
     cross = cross_domain_table(records, scores)
-    temporal = temporal_table(records, scores)
-    optimal = optimal_weights_table(temporal, records, scores, recency, settings.recency_statistic)
-    points = optimal[["paradigm", "domain", X, Y]].reset_index(drop=True)
-    pooled, per_paradigm = fit_points(
-        points, bootstrap=settings.bootstrap, confidence=settings.confidence, seed=seed
+    temporal, estimates = temporal_table(records, scores)
+    optimal = optimal_weights_table(
+        temporal, estimates, records, scores, recency, settings.recency_statistic
     )
+    interval = ["weight_ci_low", "weight_ci_high"]
+    points = optimal[["paradigm", "domain", X, Y, *interval, SE]].reset_index(drop=True)
+    fits = {
+        weighted: fit_points(
+            points,
+            bootstrap=settings.bootstrap,
+            confidence=settings.confidence,
+            seed=seed,
+            weighted=weighted,
+        )
+        for weighted in (False, True)
+    }
+    pooled, per_paradigm = fits[False]
     document = {
         "statistic": {
             "name": settings.recency_statistic,
@@ -121,19 +136,32 @@ def run_analysis(
             "metric": settings.metric,
             "seed": seed,
             "description": PROTOCOLS[settings.selection],
-            "tie_break": TIE_RULE,
+            "estimator": settings.weight_estimator,
+            "estimator_definition": ESTIMATORS[settings.weight_estimator],
         },
         "y": "λ*: the selected weight of the later period in the temporal merge",
         "bootstrap": {"draws": settings.bootstrap, "confidence": settings.confidence},
         "pooled": pooled,
         "per_paradigm": per_paradigm,
+        "precision_weighted": {
+            "definition": f"weighted least squares, weight 1 / max(se of λ*, {SE_FLOOR})²",
+            "pooled": fits[True][0],
+            "per_paradigm": fits[True][1],
+        },
         "points": [
-            {"paradigm": p, "domain": d, X: float(x), Y: float(y)}
-            for p, d, x, y in points.itertuples(index=False)
+            {
+                "paradigm": row.paradigm,
+                "domain": row.domain,
+                X: float(getattr(row, X)),
+                Y: float(getattr(row, Y)),
+                "weight_ci": [_number(row.weight_ci_low), _number(row.weight_ci_high)],
+                SE: _number(getattr(row, SE)),
+            }
+            for row in points.itertuples(index=False)
         ],
     }
     point_rows = points_table(points, pooled, per_paradigm)
-    _write(out, settings, cells_frame, cross, temporal, optimal, document, point_rows)
+    _write(out, settings, cells_frame, baselines, cross, temporal, optimal, document, point_rows)
     log(
         f"analysis of {len(records)} models ({len(cells)} cells, {len(temporal)} temporal and "
         f"{cross['model'].nunique()} cross-domain merges): λ* at {len(points)} points, pooled "
@@ -143,10 +171,16 @@ def run_analysis(
     return document
 
 
+def _number(value: Any) -> float | None:
+    """A float, or None for a missing value (NaN or None)."""
+    return None if value is None or pd.isna(value) else float(value)
+
+
 def _write(
     out: AnalysisOutputs,
     settings: AnalysisSettings,
     cells: pd.DataFrame,
+    baselines: pd.DataFrame,
     cross: pd.DataFrame,
     temporal: pd.DataFrame,
     optimal: pd.DataFrame,
@@ -158,6 +192,7 @@ def _write(
         o = AnalysisOutputs(*tmp)
         for frame, path in (
             (cells, o.cells),
+            (baselines, o.baselines),
             (cross, o.cross_domain),
             (temporal, o.temporal),
             (optimal, o.optimal_weights),
@@ -167,7 +202,7 @@ def _write(
         o.regression_json.write_text(dumps_json(document))
         figures.plot_recency_bias(cells, settings.metric, o.recency_bias_figure)
         figures.plot_weight_sweeps(
-            temporal, settings.metric, settings.selection, o.weight_sweeps_figure
+            temporal, cells, settings.metric, settings.selection, o.weight_sweeps_figure
         )
         figures.plot_weight_vs_recency(
             points,
@@ -176,4 +211,4 @@ def _write(
             settings.recency_statistic,
             o.regression_figure,
         )
-        figures.plot_cross_domain(cross, settings.metric, o.cross_domain_figure)
+        figures.plot_cross_domain(cross, cells, settings.metric, o.cross_domain_figure)

@@ -76,6 +76,28 @@ class Scores:
         chosen = self.masks(evaluation, domain)[0]
         return evaluation.metrics(chosen)[self.settings.metric], int(chosen.sum())
 
+    def user_values(self, paradigm: str, model: str, domain: str, side: str) -> pd.Series:
+        """The configured metric of every ``side`` user (``selection`` or ``report``), by user id."""
+        evaluation = self.evaluation(paradigm, model, domain)
+        mask = self.masks(evaluation, domain)[0 if side == "selection" else 1]
+        return pd.Series(
+            evaluation.values(self.settings.metric, mask),
+            index=evaluation.ranks["user_id"].to_numpy()[mask],
+        )
+
+    def aligned_values(self, models: list[tuple[str, str]], domain: str, side: str) -> np.ndarray:
+        """``[users, models]`` values of the configured metric; every model must have been
+        evaluated on the same users (``models`` holds (paradigm, model) pairs)."""
+        columns = [self.user_values(p, m, domain, side) for p, m in models]
+        users = columns[0].index
+        for (paradigm, model), column in zip(models, columns, strict=True):
+            if len(column) != len(users) or set(column.index) != set(users):
+                raise InputError(
+                    f"{paradigm}/{model} on {domain} was evaluated on other users than "
+                    f"{models[0][0]}/{models[0][1]}; evaluate every model on the same test users"
+                )
+        return np.stack([c.loc[users].to_numpy() for c in columns], axis=1)
+
     def age_slices(
         self, paradigm: str, model: str, domain: str
     ) -> dict[str, tuple[float | None, int]]:

@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from mmgrid.analysis.optimal import ESTIMATORS
 from mmgrid.errors import InputError
 from mmgrid.evaluate.metrics import METRICS
 from mmgrid.settings import from_mapping
@@ -35,12 +36,16 @@ class AnalysisSettings:
     recency_period: str | None = None
     """The period the statistic is read from; null = the last training period (never the test
     window by default)."""
+    weight_estimator: str = "quadratic"
+    """How λ* is read from a weight sweep: ``quadratic`` (maximum of the least-squares parabola
+    through the sweep) or ``argmax`` (the best grid weight); see :mod:`mmgrid.analysis.optimal`."""
     new_item_days: int = 90
     """A target item is *new* when its age at the interaction is below this many days."""
     bootstrap: int = 1000
-    """Bootstrap draws for the slope's confidence interval (0 = no interval)."""
+    """Bootstrap draws of every interval: the regression slope, λ* and the comparison with the
+    baselines (0 = no intervals)."""
     confidence: float = 0.95
-    """Coverage of the slope's bootstrap interval."""
+    """Coverage of the bootstrap intervals."""
 
     @property
     def recency_days(self) -> int | None:
@@ -76,6 +81,11 @@ def settings_from_config(cfg: Mapping[str, Any] | None) -> AnalysisSettings:
         raise InputError(
             f"config key 'analysis.recency_statistic': {s.recency_statistic!r} is not a recency "
             f"statistic; use {' or '.join(RECENCY_FORMS)}"
+        )
+    if s.weight_estimator not in ESTIMATORS:
+        raise InputError(
+            f"config key 'analysis.weight_estimator' must be one of {', '.join(ESTIMATORS)}, "
+            f"got {s.weight_estimator!r}"
         )
     if s.new_item_days < 1:
         raise InputError(f"config key 'analysis.new_item_days' must be >= 1, got {s.new_item_days}")

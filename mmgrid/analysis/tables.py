@@ -1,11 +1,15 @@
 """The study's tables from the model records and their scores (one pandas frame each).
 
-- ``cells``: every cell and the pooled base per domain on its report users: every metric, and the
-  configured metric on targets that are new / old items (the recency-bias evidence);
+- ``cells``: every cell, the pooled base and the baselines per domain on its report users: every
+  metric, and the configured metric on targets that are new / old items (the recency-bias
+  evidence);
+- ``baselines``: per paradigm, the last training period's cells against each baseline (paired
+  stratified bootstrap over report users, per domain and averaged over domains);
 - ``cross_domain``: each cross-domain merge on each evaluated domain vs that domain's own cell;
 - ``temporal``: each temporal merge weight: selection and test metric, and whether it is λ*;
-- ``optimal_weights``: per (paradigm, domain): λ*, and the test metric at λ*, at the uniform
-  weight and of the latest checkpoint, with the domain's recency statistic.
+- ``optimal_weights``: per (paradigm, domain): λ* with its bootstrap interval, and the test
+  metric at the grid weight nearest λ*, at the uniform weight and of the latest checkpoint,
+  with the domain's recency statistic.
 
 "Test" numbers are on the report users of :mod:`.split`; "selection" numbers on its selection users.
 """
@@ -18,11 +22,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mmgrid.analysis.bootstrap import paired_comparison
 from mmgrid.analysis.inputs import Recency
-from mmgrid.analysis.optimal import optimal_weight, uniform_weight
-from mmgrid.analysis.records import POOLED, ModelRecord
+from mmgrid.analysis.optimal import (
+    WeightEstimate,
+    bootstrap_weight,
+    nearest_weight,
+    optimal_weight,
+    uniform_weight,
+)
+from mmgrid.analysis.records import BASELINE, POOLED, ModelRecord
 from mmgrid.analysis.scores import Scores
 from mmgrid.errors import InputError
+from mmgrid.evaluate.baselines import PARADIGM as BASELINE_PARADIGM
+from mmgrid.seeding import derive_seed
 
 CROSS_DOMAIN_COLUMNS = (
     "paradigm",
@@ -58,6 +71,23 @@ TEMPORAL_COLUMNS = (
     "n_test_users",
     "is_optimal",
 )
+BASELINE_COLUMNS = (
+    "paradigm",
+    "domain",
+    "model",
+    "baseline",
+    "metric",
+    "n_users",
+    "model_value",
+    "baseline_value",
+    "difference",
+    "difference_ci_low",
+    "difference_ci_high",
+    "ratio",
+    "ratio_ci_low",
+    "ratio_ci_high",
+)
+ALL_DOMAINS = "mean over domains"
 OPTIMAL_COLUMNS = (
     "paradigm",
     "domain",
@@ -67,7 +97,13 @@ OPTIMAL_COLUMNS = (
     "reference",
     "metric",
     "n_weights",
+    "estimator",
     "weight_optimal",
+    "weight_ci_low",
+    "weight_ci_high",
+    "weight_se",
+    "weight_argmax",
+    "weight_nearest",
     "selection_at_optimal",
     "test_at_optimal",
     "weight_uniform",
@@ -109,11 +145,12 @@ def index_records(records: Sequence[ModelRecord]) -> dict[tuple[str, str], Model
 def cells_table(
     records: Sequence[ModelRecord], scores: Scores, periods: Sequence[str]
 ) -> pd.DataFrame:
-    """Every cell and pooled base on each of its domains (sorted by paradigm, domain, period)."""
+    """Every cell, pooled base and baseline on each of its domains (sorted by paradigm, domain,
+    kind, period)."""
     metric = scores.settings.metric
     rows = []
     for r in records:
-        if r.kind not in ("cell", POOLED):
+        if r.kind not in ("cell", POOLED, BASELINE):
             continue
         for domain in r.domains:
             values, n, unranked = scores.report(r.paradigm, r.model, domain)
@@ -138,7 +175,7 @@ def cells_table(
     if frame.empty:
         return frame
     rank = _order(periods)
-    frame["_kind"] = (frame["kind"] == POOLED).astype(int)
+    frame["_kind"] = frame["kind"].map({"cell": 0, POOLED: 1, BASELINE: 2})
     frame["_period"] = frame["period"].map(lambda p: rank.get(p, len(rank)))
     frame = frame.sort_values(["paradigm", "domain", "_kind", "_period"], kind="stable")
     return frame.drop(columns=["_kind", "_period"]).reset_index(drop=True)
@@ -196,18 +233,23 @@ def _sweep_key(r: ModelRecord) -> tuple[Any, ...]:
     return (r.periods, r.method, r.reference)
 
 
-def temporal_table(records: Sequence[ModelRecord], scores: Scores) -> pd.DataFrame:
-    """Each temporal merge weight per (paradigm, domain), with ``is_optimal`` marking λ*.
+def temporal_table(
+    records: Sequence[ModelRecord], scores: Scores
+) -> tuple[pd.DataFrame, dict[tuple[str, str], WeightEstimate]]:
+    """Each temporal merge weight per (paradigm, domain), and λ* of each sweep.
 
     A (paradigm, domain) holds one sweep: the same periods, method and reference at every weight,
-    each weight once.
+    each weight once. λ* comes from the selection users' metric with the configured estimator
+    and its bootstrap interval (:mod:`.optimal`); ``is_optimal`` marks the grid weight nearest λ*.
     """
-    metric = scores.settings.metric
+    settings = scores.settings
+    metric = settings.metric
     sweeps: dict[tuple[str, str], list[ModelRecord]] = {}
     for r in records:
         if r.kind == "temporal":
             sweeps.setdefault((r.paradigm, r.domain), []).append(r)
     rows = []
+    estimates: dict[tuple[str, str], WeightEstimate] = {}
     for (paradigm, domain), sweep in sorted(sweeps.items()):
         if len({_sweep_key(r) for r in sweep}) > 1:
             raise InputError(
@@ -219,8 +261,9 @@ def temporal_table(records: Sequence[ModelRecord], scores: Scores) -> pd.DataFra
             raise InputError(
                 f"model records: two temporal merges of {paradigm}/{domain} have the same weight"
             )
+        sweep = sorted(sweep, key=lambda r: r.weight)
         group = []
-        for r in sorted(sweep, key=lambda r: r.weight):
+        for r in sweep:
             assert r.periods is not None
             selected, n_selection = scores.selection(paradigm, r.model, domain)
             reported, n_test, _ = scores.report(paradigm, r.model, domain)
@@ -241,20 +284,33 @@ def temporal_table(records: Sequence[ModelRecord], scores: Scores) -> pd.DataFra
                     "n_test_users": n_test,
                 }
             )
-        best = optimal_weight([g["weight"] for g in group], [g["selection"] for g in group])
-        rows += [{**g, "is_optimal": g["weight"] == best} for g in group]
-    return pd.DataFrame(rows, columns=list(TEMPORAL_COLUMNS))
+        grid = [r.weight for r in sweep]
+        values = scores.aligned_values([(paradigm, r.model) for r in sweep], domain, "selection")
+        estimate = bootstrap_weight(
+            grid,
+            values,
+            estimator=settings.weight_estimator,
+            draws=settings.bootstrap,
+            confidence=settings.confidence,
+            seed=derive_seed(scores.seed, "weight-bootstrap", paradigm, domain),
+        )
+        estimates[(paradigm, domain)] = estimate
+        chosen = nearest_weight(grid, estimate.weight)
+        rows += [{**g, "is_optimal": g["weight"] == chosen} for g in group]
+    return pd.DataFrame(rows, columns=list(TEMPORAL_COLUMNS)), estimates
 
 
 def optimal_weights_table(
     temporal: pd.DataFrame,
+    estimates: Mapping[tuple[str, str], WeightEstimate],
     records: Sequence[ModelRecord],
     scores: Scores,
     recency: Mapping[str, Recency],
     statistic: str,
 ) -> pd.DataFrame:
-    """Per (paradigm, domain): λ*, the test metric at λ*, at the uniform weight and of the latest
-    checkpoint (the later period's cell), and the domain's recency statistic."""
+    """Per (paradigm, domain): λ* with its interval, the test metric at the grid weight nearest
+    λ*, at the uniform weight and of the latest checkpoint (the later period's cell), and the
+    domain's recency statistic."""
     metric = scores.settings.metric
     by_name = index_records(records)
     rows = []
@@ -263,6 +319,7 @@ def optimal_weights_table(
     for (paradigm, domain), sweep in temporal.groupby(["paradigm", "domain"], sort=True):
         at = sweep.set_index("weight")
         best = float(at.index[at["is_optimal"]][0])
+        estimate = estimates[(paradigm, domain)]
         uniform = uniform_weight(list(at.index))
         new = at["period_new"].iloc[0]
         latest = _cell_record(by_name, paradigm, domain, new, f"the weight sweep of {domain}")
@@ -277,7 +334,13 @@ def optimal_weights_table(
                 "reference": at["reference"].iloc[0],
                 "metric": metric,
                 "n_weights": len(at),
-                "weight_optimal": best,
+                "estimator": scores.settings.weight_estimator,
+                "weight_optimal": estimate.weight,
+                "weight_ci_low": estimate.ci_low,
+                "weight_ci_high": estimate.ci_high,
+                "weight_se": estimate.se,
+                "weight_argmax": optimal_weight(list(at.index), list(at["selection"])),
+                "weight_nearest": best,
                 "selection_at_optimal": at.loc[best, "selection"],
                 "test_at_optimal": at.loc[best, "test"],
                 "weight_uniform": uniform,
@@ -291,3 +354,60 @@ def optimal_weights_table(
             }
         )
     return pd.DataFrame(rows, columns=list(OPTIMAL_COLUMNS))
+
+
+def baselines_table(
+    records: Sequence[ModelRecord], scores: Scores, periods: Sequence[str]
+) -> pd.DataFrame:
+    """Per paradigm and baseline: the last training period's cell of every domain against the
+    baseline on the same report users, and the mean over domains (paired, stratified bootstrap;
+    see :mod:`.bootstrap`)."""
+    settings = scores.settings
+    cells = [r for r in records if r.kind == "cell"]
+    baselines = sorted({r.model for r in records if r.kind == BASELINE})
+    if not cells or not baselines:
+        return pd.DataFrame(columns=list(BASELINE_COLUMNS))
+    rank = _order(periods)
+    last = max({r.period for r in cells}, key=lambda p: rank.get(p, -1))
+    rows = []
+    for paradigm in sorted({r.paradigm for r in cells}):
+        latest = sorted(
+            (r for r in cells if r.paradigm == paradigm and r.period == last),
+            key=lambda r: r.domain,
+        )
+        for baseline in baselines:
+            strata = []
+            for cell in latest:
+                base_record = (BASELINE_PARADIGM, baseline)
+                values = scores.aligned_values(
+                    [(paradigm, cell.model), base_record], cell.domain, "report"
+                )
+                strata.append((values[:, 0], values[:, 1]))
+            groups = [(c.domain, c.model, [s]) for c, s in zip(latest, strata, strict=True)]
+            groups.append((ALL_DOMAINS, f"*-{last}", strata))
+            for domain, model, group in groups:
+                result = paired_comparison(
+                    group,
+                    draws=settings.bootstrap,
+                    confidence=settings.confidence,
+                    seed=derive_seed(scores.seed, "baseline-bootstrap", paradigm, baseline, domain),
+                )
+                rows.append(
+                    {
+                        "paradigm": paradigm,
+                        "domain": domain,
+                        "model": model,
+                        "baseline": baseline,
+                        "metric": settings.metric,
+                        "n_users": result["n_users"],
+                        "model_value": result["model"],
+                        "baseline_value": result["baseline"],
+                        "difference": result["difference"],
+                        "difference_ci_low": result["difference_ci"][0],
+                        "difference_ci_high": result["difference_ci"][1],
+                        "ratio": result["ratio"],
+                        "ratio_ci_low": result["ratio_ci"][0],
+                        "ratio_ci_high": result["ratio_ci"][1],
+                    }
+                )
+    return pd.DataFrame(rows, columns=list(BASELINE_COLUMNS))

@@ -54,6 +54,26 @@ def metrics_from_ranks(ranks: Sequence[int | None], ks: Sequence[int]) -> dict[s
     return out
 
 
+def user_values(ranks: np.ndarray, metric: str) -> np.ndarray:
+    """Each user's value of ``metric`` (e.g. ``ndcg@10``) from float ranks (NaN = not ranked).
+
+    The mean of the result is :func:`metrics_from_ranks`'s value for the same users.
+    """
+    name, _, cutoff = metric.partition("@")
+    if name not in METRICS or not cutoff.isdigit():
+        raise ValueError(f"not a metric: {metric!r} (write NAME@K, NAME one of {METRICS})")
+    r = np.asarray(ranks, dtype=np.float64)
+    hit = np.isfinite(r) & (r <= int(cutoff))
+    safe = np.where(hit, r, 1.0)
+    if name == "recall":
+        gain = np.ones_like(safe)
+    elif name == "ndcg":
+        gain = 1.0 / np.log2(safe + 1.0)
+    else:
+        gain = 1.0 / safe
+    return np.where(hit, gain, 0.0)
+
+
 def rank_by_key(keys: np.ndarray, target: int) -> int | None:
     """1-based rank of row ``target`` when rows are sorted by ``keys`` ascending.
 

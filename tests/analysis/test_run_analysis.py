@@ -26,7 +26,11 @@ CROSS = {
     "cross-p2-A+B-linear": ("linear", None, 4),
     "cross-p2-A+B-ties-ref_base": ("ties", "base", 2),
 }
-SETTINGS = AnalysisSettings(metric="recall@5", selection="test", bootstrap=200)
+SETTINGS = AnalysisSettings(
+    metric="recall@5", selection="test", bootstrap=200, weight_estimator="argmax"
+)
+# MostPop hits u4, u5 (old targets); Random hits nobody
+BASELINE_RANKS = {"MostPop": [None] * 4 + [3, 4, None, None], "Random": [None] * 8}
 
 
 def hits(n: int) -> list[int | None]:
@@ -48,6 +52,10 @@ def build(root: Path, sweep_domains=DOMAINS) -> list[dict]:
         write_evaluation(metrics, "title", "pooled-p1", d, [2] * 8)
         records += [record("title", f"{d}-{p}", "cell", [d], period=p) for p in ("p1", "p2")]
     records.append(record("title", "pooled-p1", "pooled", list(DOMAINS)))
+    for name, ranks in BASELINE_RANKS.items():
+        for d in DOMAINS:
+            write_evaluation(metrics, "baselines", name, d, ranks)
+        records.append(record("baselines", name, "baseline", list(DOMAINS)))
     for name, (method, reference, n) in CROSS.items():
         for d in ("A", "B"):
             write_evaluation(metrics, "title", name, d, hits(n))
@@ -82,7 +90,7 @@ def run(root: Path, records, settings=SETTINGS, out=None) -> dict:
 def test_every_output_with_hand_computed_values(tmp_path):
     document = run(tmp_path, build(tmp_path))
     out = AnalysisOutputs.under(tmp_path / "results")
-    assert len(set(out.paths())) == 10
+    assert len(set(out.paths())) == 11
     for path in out.paths():
         assert path.is_file() and path.stat().st_size > 0
         if path.suffix == ".png":
@@ -91,9 +99,25 @@ def test_every_output_with_hand_computed_values(tmp_path):
     assert leftovers == []
 
     cells = pd.read_csv(out.cells)
-    assert len(cells) == 3 * 2 + 3  # two cells and the pooled base per domain
-    a = cells[cells["domain"] == "A"].set_index("model")
+    assert (
+        len(cells) == 3 * 2 + 3 + 3 * 2
+    )  # two cells, the pooled base and two baselines per domain
+    a = cells[(cells["domain"] == "A") & (cells["paradigm"] == "title")].set_index("model")
     assert list(a.index) == ["A-p1", "A-p2", "pooled-p1"]
+    most_pop = cells[(cells["domain"] == "A") & (cells["model"] == "MostPop")].iloc[0]
+    assert (most_pop["kind"], most_pop["recall@5"], most_pop["recall@5_old_items"]) == (
+        "baseline", 2 / 8, 2 / 4,
+    )  # fmt: skip
+
+    # the p2 cells (3 hits of 8) against MostPop (2 hits) and Random (none), the same in A, B, C
+    baselines = pd.read_csv(out.baselines).set_index(["baseline", "domain"])
+    assert len(baselines) == 2 * 4
+    mean = baselines.loc[("MostPop", "mean over domains")]
+    assert (mean["model"], mean["model_value"], mean["baseline_value"]) == ("*-p2", 3 / 8, 2 / 8)
+    assert mean["difference"] == pytest.approx(1 / 8) and mean["ratio"] == pytest.approx(1.5)
+    assert mean["difference_ci_low"] <= 1 / 8 <= mean["difference_ci_high"]
+    assert mean["n_users"] == 24 and baselines.loc[("MostPop", "B"), "model"] == "B-p2"
+    assert pd.isna(baselines.loc[("Random", "A"), "ratio"])  # Random has no hit: no ratio
     assert a.loc["A-p1", ["recall@5", "recall@5_new_items", "recall@5_old_items"]].tolist() == [
         3 / 8, 0.0, 3 / 4,
     ]  # fmt: skip
@@ -120,6 +144,10 @@ def test_every_output_with_hand_computed_values(tmp_path):
 
     optimal = pd.read_csv(out.optimal_weights).set_index("domain")
     assert optimal["weight_optimal"].to_dict() == {"A": 1.0, "B": 0.5, "C": 0.5}
+    assert optimal["weight_nearest"].to_dict() == optimal["weight_argmax"].to_dict()
+    assert (optimal["weight_ci_low"] <= optimal["weight_optimal"]).all()
+    assert (optimal["weight_optimal"] <= optimal["weight_ci_high"]).all()
+    assert set(optimal["estimator"]) == {"argmax"}
     assert optimal.loc["A", ["test_at_optimal", "test_at_uniform", "test_latest"]].tolist() == [
         5 / 8, 3 / 8, 3 / 8,
     ]  # fmt: skip
@@ -146,6 +174,27 @@ def test_every_output_with_hand_computed_values(tmp_path):
     assert points["fitted_pooled"].tolist() == pytest.approx(
         [1 / 6 + 1.25 * x for x in points["recency"]]
     )
+
+
+def test_quadratic_estimator_reads_lambda_between_grid_weights(tmp_path):
+    """The parabola through each sweep's 3 points: A convex (better end 1.0), B vertex 5/12,
+    C vertex 1/4; the temporal table marks the grid weight nearest λ*."""
+    settings = AnalysisSettings(metric="recall@5", selection="test", bootstrap=100)
+    document = run(tmp_path, build(tmp_path), settings)
+    out = AnalysisOutputs.under(tmp_path / "results")
+    optimal = pd.read_csv(out.optimal_weights).set_index("domain")
+    assert optimal["weight_optimal"].to_dict() == pytest.approx({"A": 1.0, "B": 5 / 12, "C": 0.25})
+    assert optimal["weight_nearest"].to_dict() == {"A": 1.0, "B": 0.5, "C": 0.5}
+    assert optimal["weight_argmax"].to_dict() == {"A": 1.0, "B": 0.5, "C": 0.5}
+    assert optimal.loc["B", "test_at_optimal"] == 6 / 8  # the metric at the nearest grid weight
+    temporal = pd.read_csv(out.temporal)
+    assert temporal[temporal["is_optimal"]].set_index("domain")["weight"].to_dict() == {
+        "A": 1.0, "B": 0.5, "C": 0.5,
+    }  # fmt: skip
+    assert document["selection"]["estimator"] == "quadratic"
+    weighted = document["precision_weighted"]["pooled"]
+    assert weighted["n"] == 3 and weighted["slope"] is not None
+    assert [p["weight_ci"][0] <= p["weight_optimal"] for p in document["points"]] == [True] * 3
 
 
 def test_statistic_period_and_form_follow_the_settings(tmp_path):

@@ -1,0 +1,157 @@
+"""Non-learned reference recommenders, scored on the same test users as every model.
+
+- ``MostPop``: every catalogue item ranked by its number of interactions in the popularity
+  period (the last training period by default), then by its interactions in all earlier
+  periods, then by catalogue row; the user's history is excluded.
+- ``Random``: every catalogue item in a random order, seeded per (seed, domain, user); the
+  user's history is excluded.
+
+The test users are drawn exactly as the samples stage draws them
+(:func:`mmgrid.samples.targets.evaluation_targets` with the shared per-domain seed), so a
+baseline and every paradigm's models are scored on the same users and targets. The history of
+a user is every interaction before the target. Outputs have the format of
+:mod:`mmgrid.evaluate.evaluate`: ``{domain}.json`` (metrics and provenance) and
+``{domain}.ranks.parquet`` (each user's rank of the target).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow.parquet as pq
+
+from mmgrid.atomic import atomic_paths, dumps_json
+from mmgrid.errors import InputError
+from mmgrid.evaluate.metrics import metrics_from_ranks, rank_by_key, rank_table
+from mmgrid.grid import Period
+from mmgrid.items.index import read_items
+from mmgrid.samples.sequences import UserSequences, load_sequences
+from mmgrid.samples.targets import evaluation_targets, evaluation_users_seed
+from mmgrid.seeding import derive_seed
+
+BASELINES = ("MostPop", "Random")
+PARADIGM = "baselines"
+"""The metrics root folder of the baselines: ``metrics/baselines/{name}/{domain}.json``."""
+
+
+def popularity_order(
+    seqs: UserSequences, row_of: Mapping[str, int], n_items: int, period: Period
+) -> np.ndarray:
+    """Catalogue rows by popularity: interactions in ``period``, then earlier ones, then row."""
+    rows = np.array([row_of.get(i, -1) for i in seqs.items], dtype=np.int64)
+    known = rows >= 0
+    in_period = known & (seqs.timestamps >= period.start_ms) & (seqs.timestamps < period.end_ms)
+    before = known & (seqs.timestamps < period.start_ms)
+    recent = np.bincount(rows[in_period], minlength=n_items)
+    earlier = np.bincount(rows[before], minlength=n_items)
+    return np.lexsort((np.arange(n_items), -earlier, -recent))
+
+
+def baseline_ranks(
+    name: str,
+    seqs: UserSequences,
+    targets: np.ndarray,
+    row_of: Mapping[str, int],
+    n_items: int,
+    *,
+    popularity_period: Period,
+    seed: int,
+    domain: str,
+) -> list[int | None]:
+    """Each test user's 1-based rank of the target under baseline ``name`` (history excluded)."""
+    if name not in BASELINES:
+        raise InputError(f"unknown baseline {name!r}; use one of {', '.join(BASELINES)}")
+    users = np.searchsorted(seqs.offsets, targets, side="right") - 1
+    if name == "MostPop":
+        position = np.empty(n_items, dtype=np.float64)
+        position[popularity_order(seqs, row_of, n_items, popularity_period)] = np.arange(n_items)
+    ranks: list[int | None] = []
+    for user, target in zip(users.tolist(), targets.tolist(), strict=True):
+        if name == "MostPop":
+            keys = position.copy()
+        else:
+            rng = np.random.default_rng(
+                derive_seed(seed, "random-baseline", domain, seqs.users[user])
+            )
+            keys = rng.random(n_items)
+        history = [row_of[i] for i in seqs.items[seqs.offsets[user] : target] if i in row_of]
+        keys[np.asarray(history, dtype=np.int64)] = np.inf
+        ranks.append(rank_by_key(keys, row_of[seqs.items[target]]))
+    return ranks
+
+
+def evaluate_baselines(
+    domain: str,
+    shards: Sequence[str | os.PathLike[str]],
+    items_path: str | os.PathLike[str],
+    *,
+    test_period: Period,
+    popularity_period: Period,
+    max_users: int,
+    ks: Sequence[int],
+    seed: int,
+    outputs: Mapping[str, tuple[str | os.PathLike[str], str | os.PathLike[str]]],
+    log: Callable[[str], None] = print,
+) -> dict[str, dict[str, float]]:
+    """Score every baseline of ``outputs`` (name -> (metrics json, ranks parquet)) on ``domain``.
+
+    ``shards`` are the domain's period shards up to and including the test window. Every file
+    is written atomically, all together. Returns the metrics per baseline.
+    """
+    seqs = load_sequences(shards)
+    item_ids = read_items(items_path)["item_id"].tolist()
+    row_of = {item: row for row, item in enumerate(item_ids)}
+    rng = np.random.default_rng(evaluation_users_seed(seed, domain, test_period.name))
+    targets = evaluation_targets(seqs, test_period, max_users=max_users, rng=rng)
+    unknown = sorted({seqs.items[t] for t in targets} - set(row_of))
+    if unknown:
+        raise InputError(
+            f"{items_path}: test target {unknown[0]} is not in the item table; build the shards "
+            "and the item table from the same ingest"
+        )
+    users = [seqs.users[u] for u in np.searchsorted(seqs.offsets, targets, side="right") - 1]
+    results: dict[str, dict[str, float]] = {}
+    paths = [Path(p) for name in sorted(outputs) for p in outputs[name]]
+    with atomic_paths(paths) as tmp:
+        written = iter(tmp)
+        for name in sorted(outputs):
+            ranks = baseline_ranks(
+                name,
+                seqs,
+                targets,
+                row_of,
+                len(item_ids),
+                popularity_period=popularity_period,
+                seed=seed,
+                domain=domain,
+            )
+            metrics = metrics_from_ranks(ranks, ks)
+            document: dict[str, Any] = {
+                "domain": domain,
+                "paradigm": PARADIGM,
+                "model": name,
+                "shards": [str(s) for s in shards],
+                "items": str(items_path),
+                "seed": seed,
+                "settings": {
+                    "k": list(ks),
+                    "popularity_period": popularity_period.name,
+                    "max_users": max_users,
+                },
+                "n_users": len(ranks),
+                "n_unranked": sum(r is None for r in ranks),
+                "metrics": metrics,
+            }
+            table = rank_table(
+                users, [seqs.items[t] for t in targets], seqs.timestamps[targets], ranks
+            )
+            js, pqt = next(written), next(written)
+            js.write_text(dumps_json(document))
+            pq.write_table(table, pqt, compression="zstd")
+            results[name] = metrics
+            log(f"{name} on {domain} ({len(ranks)} users): {metrics}")
+    return results

@@ -1,0 +1,133 @@
+"""λ* estimators and their bootstrap interval; the paired bootstrap against a baseline."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mmgrid.analysis.bootstrap import paired_comparison
+from mmgrid.analysis.optimal import (
+    bootstrap_weight,
+    estimate_weight,
+    nearest_weight,
+    quadratic_weights,
+)
+from mmgrid.evaluate.metrics import metrics_from_ranks, user_values
+
+GRID = [round(0.1 * i, 1) for i in range(11)]
+
+
+def _curve(peak: float, grid=GRID) -> list[float]:
+    return [0.3 - 0.2 * (w - peak) ** 2 for w in grid]
+
+
+@pytest.mark.parametrize("peak", [0.0, 0.35, 0.6, 1.0])
+def test_quadratic_recovers_the_vertex_of_a_parabola(peak: float) -> None:
+    assert estimate_weight(GRID, _curve(peak), "quadratic") == pytest.approx(peak)
+
+
+def test_quadratic_clips_a_vertex_outside_the_grid() -> None:
+    assert estimate_weight(GRID, _curve(1.4), "quadratic") == 1.0
+    assert estimate_weight(GRID, _curve(-0.5), "quadratic") == 0.0
+
+
+def test_quadratic_takes_the_better_end_of_a_convex_or_straight_curve() -> None:
+    assert estimate_weight(GRID, [0.1 + 0.05 * w for w in GRID], "quadratic") == 1.0
+    assert estimate_weight(GRID, [(w - 0.3) ** 2 for w in GRID], "quadratic") == 1.0
+    assert estimate_weight(GRID, [0.2] * len(GRID), "quadratic") == 0.5
+
+
+def test_quadratic_is_vectorised_over_draws() -> None:
+    scores = np.array([_curve(0.2), _curve(0.8), [0.1 + 0.05 * w for w in GRID]])
+    assert quadratic_weights(GRID, scores) == pytest.approx([0.2, 0.8, 1.0])
+
+
+def test_quadratic_falls_back_to_argmax_on_two_weights() -> None:
+    assert estimate_weight([0.0, 1.0], [0.2, 0.3], "quadratic") == 1.0
+
+
+def test_argmax_keeps_the_grid_and_the_tie_rule() -> None:
+    assert estimate_weight(GRID, _curve(0.63), "argmax") == 0.6
+    assert estimate_weight([0.0, 0.4, 0.6, 1.0], [0.2, 0.2, 0.2, 0.2], "argmax") == 0.4
+    with pytest.raises(ValueError, match="unknown"):
+        estimate_weight(GRID, _curve(0.5), "median")
+
+
+def test_nearest_weight_prefers_the_centre_on_ties() -> None:
+    assert nearest_weight(GRID, 0.63) == 0.6
+    assert nearest_weight([0.0, 0.25, 0.75, 1.0], 0.5) == 0.25
+
+
+def _users(peak: float, n: int, seed: int) -> np.ndarray:
+    """Per-user hits at each weight: Bernoulli(strength * p(λ)), p maximal at ``peak``; a user's
+    strength is shared by the weights, so the weights' values are correlated like real users'."""
+    rng = np.random.default_rng(seed)
+    p = np.array(_curve(peak))
+    strength = 0.5 + rng.random((n, 1))
+    return (rng.random((n, len(p))) < strength * p[None, :]).astype(float)
+
+
+@pytest.mark.parametrize("peak", [0.3, 0.7])
+def test_bootstrap_interval_covers_the_true_optimum(peak: float) -> None:
+    estimate = bootstrap_weight(
+        GRID, _users(peak, 4000, seed=1), estimator="quadratic", draws=300, confidence=0.95, seed=0
+    )
+    assert estimate.ci_low <= peak <= estimate.ci_high
+    assert abs(estimate.weight - peak) < 0.15
+    assert 0 < estimate.se < 0.2 and estimate.draws == 300
+
+
+def test_bootstrap_interval_shrinks_with_more_users() -> None:
+    def width(n: int) -> float:
+        e = bootstrap_weight(
+            GRID, _users(0.5, n, seed=2), estimator="quadratic", draws=300, confidence=0.9, seed=0
+        )
+        return e.ci_high - e.ci_low
+
+    assert width(8000) < width(500)
+
+
+def test_bootstrap_without_draws_has_no_interval() -> None:
+    estimate = bootstrap_weight(
+        GRID, _users(0.5, 100, 0), estimator="argmax", draws=0, confidence=0.95, seed=0
+    )
+    assert (estimate.ci_low, estimate.se, estimate.draws) == (None, None, 0)
+
+
+def test_user_values_average_to_the_metric() -> None:
+    ranks = [1, 3, None, 12, 2, None, 7]
+    values = user_values(np.array([np.nan if r is None else r for r in ranks]), "ndcg@10")
+    assert values.mean() == pytest.approx(metrics_from_ranks(ranks, [10])["ndcg@10"])
+    recall = user_values(np.array([1.0, 5.0, np.nan]), "recall@3")
+    assert list(recall) == [1.0, 0.0, 0.0]
+    with pytest.raises(ValueError):
+        user_values(np.array([1.0]), "auc@10")
+
+
+def _pair(n: int, difference: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A baseline and a model that adds ``difference`` on average, strongly correlated."""
+    rng = np.random.default_rng(seed)
+    base = rng.random(n) * 0.4
+    return base + difference + rng.normal(0.0, 0.05, n), base
+
+
+@pytest.mark.parametrize("difference", [0.0, 0.03])
+def test_paired_bootstrap_covers_the_true_difference(difference: float) -> None:
+    strata = [_pair(400, difference, seed) for seed in range(3)]
+    result = paired_comparison(strata, draws=2000, confidence=0.95, seed=0)
+    low, high = result["difference_ci"]
+    assert low <= difference <= high
+    assert result["n_users"] == 1200
+    if difference:
+        assert low > 0  # a small effect on correlated pairs is resolved
+
+
+def test_paired_bootstrap_statistics_are_means_over_strata() -> None:
+    strata = [(np.array([0.2, 0.4]), np.array([0.1, 0.1])), (np.array([0.5]), np.array([0.25]))]
+    result = paired_comparison(strata, draws=0, confidence=0.95, seed=0)
+    assert result["model"] == pytest.approx((0.3 + 0.5) / 2)
+    assert result["baseline"] == pytest.approx((0.1 + 0.25) / 2)
+    assert result["ratio"] == pytest.approx(0.4 / 0.175)
+    assert result["difference_ci"] == [None, None]
+    with pytest.raises(ValueError, match="same users"):
+        paired_comparison([(np.ones(2), np.ones(3))], draws=10, confidence=0.9, seed=0)
