@@ -1,19 +1,30 @@
-"""How stable is the weight-vs-recency regression? The whole pipeline, once per seed.
+"""The positive and the negative control of the weight-vs-recency regression, across seeds.
 
-    .venv/bin/python bench/bench_recency.py --seeds 0 1 2 [--config config.yaml]
-        [--set train.epochs=6 ...] [--cores 2] [--keep DIR]
+    .venv/bin/python bench/bench_recency.py --seeds 0 1 2 \
+        [--configs config.yaml configs/null_recency.yaml] [--set key=value ...] [--cores 2] \
+        [--keep DIR]
 
-Each seed gets its own work directory (nothing is shared between seeds) and a copy of the
-config with ``seed`` and the ``--set`` overrides (dotted keys, YAML values); the script runs
-``snakemake --cores N results/all`` there and reads
-``results/regression/weight_vs_recency.json``. It prints, per seed, the pooled and
-per-paradigm slope, Pearson r, its p-value and the bootstrap interval of the slope, and the
-wall time of the run. Work directories are removed unless ``--keep`` names where to leave them.
+For every config and seed the whole pipeline runs in its own work directory (nothing is shared)
+with a copy of the config holding ``seed`` and the ``--set`` overrides (dotted keys, YAML
+values): ``snakemake --cores N results/all``. From each run the script reads the regression
+(``results/regression/weight_vs_recency.json``), the optimal weights and the comparison with
+the baselines (``results/tables/{optimal_weights,baselines}.csv``) and prints Markdown tables:
+
+- the regression per config and seed: pooled and per-paradigm slope, its bootstrap interval,
+  Pearson r and p, and the run's wall time;
+- λ* per (config, seed, paradigm, domain) with its bootstrap interval and the recency statistic;
+- the last cells against MostPop per (config, seed, paradigm): ratio and difference with intervals;
+- the verdicts: a config whose name contains ``null`` is the negative control (its pooled slope
+  interval must contain 0 for every seed); any other is the positive control (pooled slope > 0
+  with an interval above 0, and every paradigm's slope > 0, for every seed).
+
+Work directories are removed unless ``--keep`` names where to leave them.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import shutil
 import subprocess
@@ -26,6 +37,7 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_CONFIGS = [ROOT / "config.yaml", ROOT / "configs" / "null_recency.yaml"]
 
 
 def with_overrides(config: dict[str, Any], settings: list[str]) -> dict[str, Any]:
@@ -42,8 +54,8 @@ def with_overrides(config: dict[str, Any], settings: list[str]) -> dict[str, Any
     return config
 
 
-def run_seed(config: dict[str, Any], seed: int, work: Path, cores: int) -> tuple[float, dict]:
-    """Run the pipeline for one seed in ``work``; (wall seconds, regression document)."""
+def run(config: dict[str, Any], seed: int, work: Path, cores: int) -> dict[str, Any]:
+    """Run the pipeline for one seed in ``work``; its wall time and result files."""
     work.mkdir(parents=True)
     cfg = work / "config.yaml"
     cfg.write_text(yaml.safe_dump({**config, "seed": seed}, sort_keys=False))
@@ -53,16 +65,76 @@ def run_seed(config: dict[str, Any], seed: int, work: Path, cores: int) -> tuple
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - start
     if done.returncode != 0:
-        raise SystemExit(f"seed {seed}: snakemake failed\n{done.stderr[-3000:]}")
-    return seconds, json.loads((work / "results/regression/weight_vs_recency.json").read_text())
+        raise SystemExit(f"{work}: snakemake failed\n{done.stderr[-3000:]}")
+    results = work / "results"
+
+    def table(name: str) -> list[dict[str, str]]:
+        with open(results / f"tables/{name}.csv", newline="") as f:
+            return list(csv.DictReader(f))
+
+    return {
+        "seconds": seconds,
+        "regression": json.loads((results / "regression/weight_vs_recency.json").read_text()),
+        "optimal": table("optimal_weights"),
+        "baselines": table("baselines"),
+    }
 
 
-def row(seed: int, seconds: float, name: str, fit: dict) -> str:
-    lo, hi = fit.get("slope_ci") or (float("nan"), float("nan"))
-    return (
-        f"| {seed} | {name} | {fit['n']} | {fit['slope']:+.2f} | [{lo:+.2f}, {hi:+.2f}] | "
-        f"{fit['pearson_r']:+.2f} | {fit['p_value']:.2f} | {seconds / 60:.1f} |"
-    )
+def _f(value: Any, fmt: str = "+.2f") -> str:
+    return "n/a" if value in (None, "") else format(float(value), fmt)
+
+
+def regression_rows(name: str, seed: int, result: dict[str, Any]) -> list[str]:
+    doc = result["regression"]
+    rows = []
+    for group, fit in {"pooled": doc["pooled"], **doc["per_paradigm"]}.items():
+        lo, hi = fit.get("slope_ci") or (None, None)
+        rows.append(
+            f"| {name} | {seed} | {group} | {fit['n']} | {_f(fit['slope'])} | "
+            f"[{_f(lo)}, {_f(hi)}] | {_f(fit['pearson_r'])} | {_f(fit['p_value'], '.3f')} | "
+            f"{result['seconds'] / 60:.1f} |"
+        )
+    return rows
+
+
+def weight_rows(name: str, seed: int, result: dict[str, Any]) -> list[str]:
+    return [
+        f"| {name} | {seed} | {r['paradigm']} | {r['domain']} | {_f(r['recency'], '.3f')} | "
+        f"{_f(r['weight_optimal'], '.2f')} | [{_f(r['weight_ci_low'], '.2f')}, "
+        f"{_f(r['weight_ci_high'], '.2f')}] | {_f(r['weight_argmax'], '.1f')} |"
+        for r in result["optimal"]
+    ]
+
+
+def baseline_rows(name: str, seed: int, result: dict[str, Any]) -> list[str]:
+    return [
+        f"| {name} | {seed} | {r['paradigm']} | {_f(r['model_value'], '.4f')} | "
+        f"{_f(r['baseline_value'], '.4f')} | {_f(r['ratio'], '.2f')} [{_f(r['ratio_ci_low'], '.2f')}, "
+        f"{_f(r['ratio_ci_high'], '.2f')}] | {_f(r['difference'], '+.4f')} "
+        f"[{_f(r['difference_ci_low'], '+.4f')}, {_f(r['difference_ci_high'], '+.4f')}] |"
+        for r in result["baselines"]
+        if r["baseline"] == "MostPop" and r["domain"] == "mean over domains"
+    ]
+
+
+def verdict(name: str, results: dict[int, dict[str, Any]]) -> str:
+    """Whether the config passes its control (see the module docstring)."""
+    fails = []
+    for seed, result in results.items():
+        doc = result["regression"]
+        lo, hi = doc["pooled"].get("slope_ci") or (None, None)
+        if "null" in name:
+            if lo is None or not lo <= 0 <= hi:
+                fails.append(f"seed {seed}: interval [{_f(lo)}, {_f(hi)}] excludes 0")
+        else:
+            slope = doc["pooled"]["slope"]
+            if slope is None or slope <= 0 or lo is None or lo <= 0:
+                fails.append(f"seed {seed}: pooled {_f(slope)} [{_f(lo)}, {_f(hi)}]")
+            for paradigm, fit in doc["per_paradigm"].items():
+                if fit["slope"] is None or fit["slope"] <= 0:
+                    fails.append(f"seed {seed}: {paradigm} slope {_f(fit['slope'])}")
+    kind = "negative" if "null" in name else "positive"
+    return f"- {name} ({kind} control): " + ("passes" if not fails else "FAILS: " + "; ".join(fails))
 
 
 def main() -> None:
@@ -70,24 +142,43 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    ap.add_argument("--config", type=Path, default=ROOT / "config.yaml")
+    ap.add_argument("--configs", type=Path, nargs="+", default=DEFAULT_CONFIGS)
     ap.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE")
     ap.add_argument("--cores", type=int, default=2)
     ap.add_argument("--keep", type=Path, default=None, help="leave the work directories here")
     args = ap.parse_args()
-    config = with_overrides(yaml.safe_load(args.config.read_text()), args.settings)
     root = args.keep or Path(tempfile.mkdtemp(prefix="mmgrid-recency-"))
-    print("| seed | fit | n | slope | 95 % CI | Pearson r | p | run (min) |")
-    print("|---|---|---|---|---|---|---|---|")
+    results: dict[str, dict[int, dict[str, Any]]] = {}
     try:
-        for seed in args.seeds:
-            seconds, doc = run_seed(config, seed, root / f"seed{seed}", args.cores)
-            fits = {"pooled": doc["pooled"], **doc["per_paradigm"]}
-            for name, fit in fits.items():
-                print(row(seed, seconds, name, fit), flush=True)
+        for path in args.configs:
+            config = with_overrides(yaml.safe_load(path.read_text()), args.settings)
+            name = path.stem
+            for seed in args.seeds:
+                results.setdefault(name, {})[seed] = run(
+                    config, seed, root / f"{name}-seed{seed}", args.cores
+                )
+                print(f"{name} seed {seed}: {results[name][seed]['seconds'] / 60:.1f} min", flush=True)
     finally:
         if args.keep is None:
             shutil.rmtree(root, ignore_errors=True)
+    print("\n| config | seed | fit | n | slope | 95 % CI | Pearson r | p | run (min) |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name, by_seed in results.items():
+        for seed, result in by_seed.items():
+            print("\n".join(regression_rows(name, seed, result)))
+    print("\n| config | seed | paradigm | domain | recency | λ* | 95 % CI | grid argmax |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, by_seed in results.items():
+        for seed, result in by_seed.items():
+            print("\n".join(weight_rows(name, seed, result)))
+    print("\n| config | seed | paradigm | last cells | MostPop | ratio [95 % CI] | difference [95 % CI] |")
+    print("|---|---|---|---|---|---|---|")
+    for name, by_seed in results.items():
+        for seed, result in by_seed.items():
+            print("\n".join(baseline_rows(name, seed, result)))
+    print()
+    for name, by_seed in results.items():
+        print(verdict(name, by_seed))
 
 
 if __name__ == "__main__":

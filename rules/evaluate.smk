@@ -30,7 +30,7 @@ for (eval_paradigm, eval_batch), eval_models in EVAL_BATCHES.items():
 
 
 # The non-learned baselines (MostPop, Random) on the same test users as every model, per domain.
-rule evaluate_baselines:
+rule baselines:
     input:
         shards=expand("results/shards/{{domain}}/{period}.parquet", period=PERIODS),
         item_table="results/items/{domain}.parquet",

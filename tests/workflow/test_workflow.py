@@ -47,6 +47,7 @@ def grid_jobs(
     return {
         "merge": merges,
         "evaluate": paradigms * (n_domains + 1 + families),
+        "baselines": n_domains,
         "ingest": n_domains,
         "data_summary": 1,
         "item_index": n_domains,
@@ -231,6 +232,16 @@ def test_every_model_has_metric_files_for_its_domains(tiny_run):
             }
             ranks = pq.read_table(folder / f"{domain}.ranks.parquet")
             assert ranks.num_rows == metrics["n_users"] > 0
+    # the baselines: the same test users and targets as the models
+    models = pq.read_table(tiny_run / "results/metrics/title/Books-phase2/Books.ranks.parquet")
+    for baseline in ("MostPop", "Random"):
+        folder = tiny_run / "results/metrics/baselines" / baseline
+        for domain in ("Books", "Video_Games"):
+            metrics = json.loads((folder / f"{domain}.json").read_text())
+            assert metrics["n_users"] > 0 and metrics["n_unranked"] == 0  # a full ranking
+        ranks = pq.read_table(folder / "Books.ranks.parquet")
+        assert ranks.column("user_id").to_pylist() == models.column("user_id").to_pylist()
+        assert ranks.column("item_id").to_pylist() == models.column("item_id").to_pylist()
     # the cell evaluated on its own domain = the temporal merge with weight 1 on that period
     a = json.loads((tiny_run / "results/metrics/semid/Books-phase2/Books.json").read_text())
     b = json.loads(
@@ -252,12 +263,18 @@ def test_analysis_tables_regression_and_figures(tiny_run):
     assert sorted(zip(optimal["paradigm"], optimal["domain"], strict=True)) == [
         (p, d) for p in ("semid", "title") for d in ("Books", "Video_Games")
     ]
-    assert optimal["weight_optimal"].isin([0.0, 0.5, 1.0]).all()
+    assert optimal["weight_nearest"].isin([0.0, 0.5, 1.0]).all()
+    assert optimal["weight_optimal"].between(0.0, 1.0).all()
+    assert (optimal["weight_ci_low"] <= optimal["weight_ci_high"]).all()
+    baselines = pd.read_csv(tiny_run / "results/tables/baselines.csv")
+    assert set(baselines["baseline"]) == {"MostPop", "Random"}
+    assert set(baselines["domain"]) == {"Books", "Video_Games", "mean over domains"}
     regression = json.loads((tiny_run / "results/regression/weight_vs_recency.json").read_text())
     assert regression["pooled"]["n"] == 4
     assert regression["selection"]["protocol"] == "valid"
     cells = pd.read_csv(tiny_run / "results/tables/cells.csv")
     assert len(cells[cells["kind"] == "cell"]) == 2 * 2 * 3
+    assert len(cells[cells["kind"] == "baseline"]) == 2 * 2
 
 
 def test_report_command_succeeds(tiny_run, tmp_path):
@@ -276,7 +293,7 @@ def test_changing_k_reruns_only_the_metric_jobs(tiny_run, tmp_path):
     jobs = planned_jobs(work, "results/all", configfile=edited)
     # every evaluation batch (per paradigm 2 domains' cells, the pooled base, 1 pair, 2 sweeps)
     # and the analysis that reads them
-    assert jobs == {"evaluate": 2 * (2 + 1 + 1 + 2), "analysis": 1, "all": 1}
+    assert jobs == {"evaluate": 2 * (2 + 1 + 1 + 2), "baselines": 2, "analysis": 1, "all": 1}
 
 
 def test_second_dry_run_has_nothing_to_do(tiny_run):
