@@ -303,7 +303,7 @@ def merge_inputs(wildcards):
     inputs = {"cells": [path for _, path, _ in job.inputs]}
     if job.reference:
         inputs["reference"] = job.reference
-    if job.params()["keep_source_sid_rows"]:
+    if job.sid_rows_from:
         inputs["sid_base"] = "results/base/semid"
     return inputs
 
