@@ -85,6 +85,13 @@ if BASE.path and not os.path.isdir(BASE.path):
         f"config key base.path: {BASE.path} is not a directory; download the model (config, "
         "safetensors weights, tokenizer) there first, or set base.path: null to build a tiny base"
     )
+if DATA["description_max_tokens"] is not None and not BASE.path:
+    raise ValueError(
+        "config key data.description_max_tokens cuts descriptions with the base LLM's tokenizer, "
+        "which needs base.path (a local model directory); the tiny base (base.path: null) is "
+        "built from the ingested texts, after ingestion. Set base.path or use "
+        "data.description_max_chars (description_max_tokens: null)"
+    )
 
 MERGES = {(j.paradigm, j.name): j for j in merge_jobs(config, TRAIN_PERIODS, DOMAINS)}
 EVALUATE = evaluate_from_config(config["evaluate"])
@@ -124,6 +131,14 @@ def raw_files(wildcards):
     }
 
 
+def ingest_inputs(wildcards):
+    """The raw files, and the base LLM's tokenizer when descriptions are cut in tokens."""
+    inputs = raw_files(wildcards)
+    if DATA["description_max_tokens"] is not None:
+        inputs["tokenizer"] = os.path.join(BASE.path, "tokenizer.json")
+    return inputs
+
+
 def synthetic_settings(wildcards):
     """The resolved generator settings of one domain (global keys merged with its overrides)."""
     from dataclasses import asdict
@@ -136,7 +151,10 @@ def ingest_settings(wildcards):
     return {
         "periods": config["periods"],
         "kcore": config["kcore"],
+        "kcore_mode": DATA["kcore_mode"],
         "description_max_chars": DATA["description_max_chars"],
+        "description_max_tokens": DATA["description_max_tokens"],
+        "meta_text": DATA["meta_text"],
         "recency_days": sorted(DATA["recency_days"]),
     }
 
