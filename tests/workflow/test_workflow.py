@@ -80,6 +80,7 @@ def amazon_config(tmp_path: Path, placeholders: bool = True) -> Path:
     config["data"]["raw_dir"] = str(raw)
     model = tmp_path / "Qwen3-0.6B"  # the user's local model directory (a placeholder here)
     model.mkdir()
+    (model / "tokenizer.json").write_text("{}")  # read by ingest (data.description_max_tokens)
     config["base"]["path"] = str(model)
     path = tmp_path / "amazon.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
