@@ -386,7 +386,7 @@ def batch_params(paradigm, models):
                     "start_ms": test.start_ms,
                     "end_ms": test.end_ms,
                 },
-                "max_users": SAMPLES.eval_max_users,
+                "max_users": None if HLLM.eval_all_users else SAMPLES.eval_max_users,
             }
             if paradigm == "hllm"
             else {}
