@@ -5,6 +5,7 @@ import re
 from snakemake.utils import validate
 
 from mmgrid import grid
+from mmgrid.data.ingest import ingest_params
 from mmgrid.data.raw_files import meta_path, ratings_path
 from mmgrid.analysis.settings import settings_from_config as analysis_from_config
 from mmgrid.evaluate.settings import settings_from_config as evaluate_from_config
@@ -85,13 +86,7 @@ if BASE.path and not os.path.isdir(BASE.path):
         f"config key base.path: {BASE.path} is not a directory; download the model (config, "
         "safetensors weights, tokenizer) there first, or set base.path: null to build a tiny base"
     )
-if DATA["description_max_tokens"] is not None and not BASE.path:
-    raise ValueError(
-        "config key data.description_max_tokens cuts descriptions with the base LLM's tokenizer, "
-        "which needs base.path (a local model directory); the tiny base (base.path: null) is "
-        "built from the ingested texts, after ingestion. Set base.path or use "
-        "data.description_max_chars (description_max_tokens: null)"
-    )
+INGEST = ingest_params(config)
 
 MERGES = {(j.paradigm, j.name): j for j in merge_jobs(config, TRAIN_PERIODS, DOMAINS)}
 EVALUATE = evaluate_from_config(config["evaluate"])
@@ -148,15 +143,7 @@ def synthetic_settings(wildcards):
 
 def ingest_settings(wildcards):
     """Everything that determines a domain's shards (same for all domains today)."""
-    return {
-        "periods": config["periods"],
-        "kcore": config["kcore"],
-        "kcore_mode": DATA["kcore_mode"],
-        "description_max_chars": DATA["description_max_chars"],
-        "description_max_tokens": DATA["description_max_tokens"],
-        "meta_text": DATA["meta_text"],
-        "recency_days": sorted(DATA["recency_days"]),
-    }
+    return INGEST
 
 
 def base_settings(wildcards):

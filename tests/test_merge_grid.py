@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
-import yaml
 
 from mmgrid.errors import InputError
 from mmgrid.merge_grid import engine_spec, merge_jobs, semantic_id_rows
@@ -204,30 +202,3 @@ def test_semantic_id_rows_from_tokenizer(tmp_path):
     (tmp_path / "tokenizer.json").write_text(json.dumps({"added_tokens": added}))
     with pytest.raises(InputError, match="contiguous"):
         semantic_id_rows(tmp_path)
-
-
-def test_study_config_merges_as_the_study():
-    """configs/amazon2023_qwen3.yaml (schema defaults filled): TIES and mask merging weight the
-    pair [0.5, 0.5], the study's task_arithmetic is the extrapolation with alpha 0.05, classic
-    task arithmetic is not scheduled, semid ID rows follow the study."""
-    from snakemake.utils import validate
-
-    root = Path(__file__).resolve().parents[1]
-    study = yaml.safe_load((root / "configs" / "amazon2023_qwen3.yaml").read_text())
-    validate(study, str(root / "schemas" / "config.schema.yaml"))
-    jobs = merge_jobs(study, PERIODS, study["domains"])
-    cross = [j for j in jobs if j.kind == "cross_domain"]
-    assert {j.method for j in cross} == {"linear", "extrapolate", "ties", "mask_merging"}
-    for job in cross:
-        weights = [w for _, _, w in job.inputs]
-        if job.method in ("ties", "mask_merging"):
-            assert weights == [0.5, 0.5], job.name
-        else:
-            assert weights == [1.0, 1.0], job.name
-        if job.method == "extrapolate":
-            assert job.options == {"strategy": "linear_velocity", "alpha": 0.05}
-            assert job.inputs[0][0] == job.source  # result: other + 0.05 (other - source)
-        if job.paradigm == "semid":
-            assert job.sid_rows_from == (None if job.method == "linear" else job.source)
-    temporal = [j for j in jobs if j.kind == "temporal" and j.paradigm == "semid"]
-    assert temporal and all(j.sid_rows_from == "phase1" for j in temporal)

@@ -292,6 +292,31 @@ def _item_table(
     )
 
 
+def ingest_params(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The ingest rule's params (JSON-able, the same for every domain) from the validated config.
+
+    ``data.description_max_tokens`` cuts with the base LLM's tokenizer, which must exist before
+    ingestion: it needs ``base.path`` (the tiny base is trained from the ingested texts).
+    """
+    data = config["data"]
+    if data["description_max_tokens"] is not None and not (config.get("base") or {}).get("path"):
+        raise InputError(
+            "config key data.description_max_tokens cuts descriptions with the base LLM's "
+            "tokenizer, which needs base.path (a local model directory); the tiny base "
+            "(base.path: null) is built from the ingested texts, after ingestion. Set base.path, "
+            "or set data.description_max_tokens: null to cut at data.description_max_chars"
+        )
+    return {
+        "periods": config["periods"],
+        "kcore": config["kcore"],
+        "kcore_mode": data["kcore_mode"],
+        "description_max_chars": data["description_max_chars"],
+        "description_max_tokens": data["description_max_tokens"],
+        "meta_text": data["meta_text"],
+        "recency_days": sorted(data["recency_days"]),
+    }
+
+
 def settings_from_params(params: Mapping[str, Any]) -> IngestSettings:
     """Build settings from the JSON-able params of the ingest rule (see rules/common.smk)."""
     from mmgrid.grid import periods_from_config
