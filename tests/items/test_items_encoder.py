@@ -52,28 +52,18 @@ TEXTS = ["Title: Lodge Cast Iron Skillet", "Title: KONG Chew Toy\nDescription: L
 def local_encoders(tmp_path_factory):
     """A tiny Qwen3 as a plain Hugging Face directory, and the same model as a
     sentence-transformers directory with last-token pooling and a default prompt (the layout of
-    Qwen3-Embedding as downloaded)."""
-    import torch
+    Qwen3-Embedding as downloaded). Its tokenizer has a chat template, like Qwen3-Embedding's:
+    texts must still be embedded as they are."""
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
-    from transformers import Qwen3Config, Qwen3Model
 
     from mmgrid.models.tokenizer import train_tokenizer
     from tests.items.conftest import catalogue_titles
+    from tests.tiny_models import tiny_qwen3
 
     root = tmp_path_factory.mktemp("encoders")
     tokenizer = train_tokenizer(catalogue_titles(), 400)
-    config = Qwen3Config(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=1,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        head_dim=8,
-    )
-    torch.manual_seed(0)
-    Qwen3Model(config).save_pretrained(root / "hf")
+    tiny_qwen3(len(tokenizer), hidden=32, seed=0).model.save_pretrained(root / "hf")  # Qwen3Model
     tokenizer.save_pretrained(root / "hf")
     modules = [Transformer(str(root / "hf")), Pooling(32, pooling_mode="lasttoken"), Normalize()]
     model = SentenceTransformer(
