@@ -5,6 +5,7 @@ import re
 from snakemake.utils import validate
 
 from mmgrid import grid
+from mmgrid.data.ingest import ingest_params
 from mmgrid.data.raw_files import meta_path, ratings_path
 from mmgrid.analysis.settings import settings_from_config as analysis_from_config
 from mmgrid.evaluate.settings import settings_from_config as evaluate_from_config
@@ -85,6 +86,7 @@ if BASE.path and not os.path.isdir(BASE.path):
         f"config key base.path: {BASE.path} is not a directory; download the model (config, "
         "safetensors weights, tokenizer) there first, or set base.path: null to build a tiny base"
     )
+INGEST = ingest_params(config)
 
 MERGES = {(j.paradigm, j.name): j for j in merge_jobs(config, TRAIN_PERIODS, DOMAINS)}
 EVALUATE = evaluate_from_config(config["evaluate"])
@@ -124,6 +126,14 @@ def raw_files(wildcards):
     }
 
 
+def ingest_inputs(wildcards):
+    """The raw files, and the base LLM's tokenizer when descriptions are cut in tokens."""
+    inputs = raw_files(wildcards)
+    if DATA["description_max_tokens"] is not None:
+        inputs["tokenizer"] = os.path.join(BASE.path, "tokenizer.json")
+    return inputs
+
+
 def synthetic_settings(wildcards):
     """The resolved generator settings of one domain (global keys merged with its overrides)."""
     from dataclasses import asdict
@@ -133,12 +143,7 @@ def synthetic_settings(wildcards):
 
 def ingest_settings(wildcards):
     """Everything that determines a domain's shards (same for all domains today)."""
-    return {
-        "periods": config["periods"],
-        "kcore": config["kcore"],
-        "description_max_chars": DATA["description_max_chars"],
-        "recency_days": sorted(DATA["recency_days"]),
-    }
+    return INGEST
 
 
 def base_settings(wildcards):
@@ -303,7 +308,7 @@ def merge_inputs(wildcards):
     inputs = {"cells": [path for _, path, _ in job.inputs]}
     if job.reference:
         inputs["reference"] = job.reference
-    if job.params()["keep_source_sid_rows"]:
+    if job.sid_rows_from:
         inputs["sid_base"] = "results/base/semid"
     return inputs
 
@@ -368,7 +373,7 @@ def batch_params(paradigm, models):
                     "start_ms": test.start_ms,
                     "end_ms": test.end_ms,
                 },
-                "max_users": SAMPLES.eval_max_users,
+                "max_users": None if HLLM.eval_all_users else SAMPLES.eval_max_users,
             }
             if paradigm == "hllm"
             else {}

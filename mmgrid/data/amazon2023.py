@@ -170,21 +170,37 @@ class MetaReport:
     first_invalid: list[str] = field(default_factory=list)
 
 
-def _description_text(value: object) -> str:
+META_TEXTS = ("normalized", "study")
+
+
+def _description_text(value: object, text: str) -> str:
     if value is None:
         return ""
     parts = value if isinstance(value, list) else [value]
+    if text == "study":  # list items joined by newlines, as they are
+        return "\n".join(str(p) for p in parts if p is not None)
     return " ".join(" ".join(str(p).split()) for p in parts if p is not None).strip()
 
 
+def _title_text(value: object, text: str) -> str:
+    if text == "study":  # kept as it is when non-empty
+        return value if isinstance(value, str) else str(value or "")
+    return " ".join(str(value or "").split())
+
+
 def read_meta(
-    path: Path, wanted: set[str] | None = None
+    path: Path, wanted: set[str] | None = None, text: str = "normalized"
 ) -> tuple[dict[str, tuple[str, str]], MetaReport]:
     """Read ``{item_id: (title, description)}`` for items with a non-empty title.
 
     Only items in ``wanted`` are kept when given (bounded memory on big metadata dumps). Invalid JSON
-    lines and lines without ``parent_asin`` are skipped and counted in the report.
+    lines and lines without ``parent_asin`` are skipped and counted in the report. ``text``:
+    ``normalized`` collapses every whitespace run of the title and of each description item to
+    one space and joins the description's items with spaces; ``study`` keeps the title as it is
+    and joins the description's items with newlines (the study's reference preprocessing).
     """
+    if text not in META_TEXTS:
+        raise ValueError(f"text must be one of {META_TEXTS}, got {text!r}")
     check_raw_file(path)
     report = MetaReport()
     items: dict[str, tuple[str, str]] = {}
@@ -210,11 +226,11 @@ def read_meta(
                     continue
                 if wanted is not None and asin not in wanted:
                     continue
-                title = " ".join(str(obj.get("title") or "").split())
+                title = _title_text(obj.get("title"), text)
                 if not title:
                     report.empty_title += 1
                     continue
-                items[asin] = (title, _description_text(obj.get("description")))
+                items[asin] = (title, _description_text(obj.get("description"), text))
     except (OSError, EOFError, UnicodeDecodeError) as e:
         raise InputError(
             f"{path}: truncated or corrupt gzip/UTF-8 data ({e}); download it again"

@@ -68,10 +68,11 @@ def read_interactions(
     return np.concatenate(rows), np.concatenate(stamps)
 
 
-def index_encoder_name(index_dir: str | os.PathLike[str]) -> str | None:
-    """The encoder name recorded in the index report, if any."""
-    report = Path(index_dir) / REPORT
-    return json.loads(report.read_text()).get("encoder") if report.is_file() else None
+def index_encoder(index_dir: str | os.PathLike[str]) -> tuple[str | None, str | None]:
+    """The encoder name and instruction recorded in the index report (None when unknown)."""
+    path = Path(index_dir) / REPORT
+    report = json.loads(path.read_text()) if path.is_file() else {}
+    return report.get("encoder"), report.get("encoder_instruction")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -330,16 +331,25 @@ def _title_ranks(
 
 
 def checked_encoder(encoder: Any, source: str, index_dir: str | os.PathLike[str]) -> Any:
-    """The given or loaded text encoder, checked against the one that built the index."""
+    """The given or loaded text encoder, checked against the one that built the index.
+
+    A loaded encoder takes the index's instruction, so generated titles are embedded exactly
+    as the catalogue was."""
+    built_with, instruction = index_encoder(index_dir)
     if encoder is None:
         from mmgrid.items.encoder import TextEncoder
 
-        encoder = TextEncoder(source, device="cpu")
-    built_with = index_encoder_name(index_dir)
+        encoder = TextEncoder(source, device="cpu", instruction=instruction)
     if built_with is not None and built_with != encoder.name:
         raise InputError(
             f"{index_dir}: the item index was built with encoder {built_with!r} but generated "
             f"titles would be embedded with {encoder.name!r}; set index.encoder to the index's "
             "encoder or rebuild the index"
+        )
+    if encoder.instruction != instruction:
+        raise InputError(
+            f"{index_dir}: the item index was embedded with instruction {instruction!r} but "
+            f"generated titles would be embedded with {encoder.instruction!r}; rebuild the index "
+            "(index.instruction)"
         )
     return encoder

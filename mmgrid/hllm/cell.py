@@ -51,7 +51,6 @@ def fit_hllm(
 ) -> tuple[Any, Any, dict[str, Any]]:
     """Train one cell in memory; return ``(model, tokenizer, summary)`` (a LoRA cell's model is
     the PEFT model)."""
-    import torch
 
     from mmgrid.hllm.checkpoint import load_hllm
     from mmgrid.hllm.loss import SequenceCollate, hllm_loss
@@ -61,7 +60,8 @@ def fit_hllm(
     s, h = train_settings, hllm_settings
     catalogue = read_catalogue(items_path)
     data = load_training_sequences(shards, period, h.max_items, catalogue)
-    model, tokenizer = load_hllm(init_dir, device=s.device, dtype=torch.float32)  # master weights
+    # float32 master weights, or the study's bf16 throughout (train.precision)
+    model, tokenizer = load_hllm(init_dir, device=s.device, dtype=s.torch_dtype())
     tokens = tokenize_items(
         tokenizer, item_texts(catalogue, model.config.item_prompt), model.config
     )
@@ -96,7 +96,11 @@ def fit_hllm(
     if s.adapter == "lora":
         from peft import get_peft_model
 
-        model = get_peft_model(model, s.peft_config(modules_to_save=list(LEARNED_MODULES)))
+        model = get_peft_model(
+            model,
+            s.peft_config(modules_to_save=list(LEARNED_MODULES)),
+            autocast_adapter_dtype=s.precision == "fp32_master",
+        )
     if h.gradient_checkpointing:  # the item LLM holds nearly all activations
         model.item_llm.activation_checkpointing_enable()
     config = s.loop_config(seed, progress)

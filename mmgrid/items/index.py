@@ -100,6 +100,9 @@ def build_index(
     report: dict[str, Any] = {
         "n_items": len(items),
         "encoder": encoder.name,
+        "encoder_instruction": encoder.instruction,
+        "encoder_prompt": encoder.prompt,
+        "pooling": encoder.pooling,
         "device": encoder.device,
         "dim": encoder.dim,
         "text_template": TEMPLATE,

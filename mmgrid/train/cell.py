@@ -95,9 +95,11 @@ def fit_cell(
     from mmgrid.train.losses import sid_level_loss
 
     conversations = read_samples(samples)
-    # float32 master weights on every device (a GPU runs the forward pass under bf16 autocast):
-    # updates of lr ~1e-5 would round away in bf16 weights
-    model, tokenizer = load_causal_lm(init_dir, device=settings.device, dtype=torch.float32)
+    # precision fp32_master (the default): float32 master weights on every device (a GPU runs
+    # the forward pass under bf16 autocast), since updates of lr ~1e-5 round away in bf16
+    # weights; bf16: the study's pure bf16 weights and optimizer state
+    dtype = settings.torch_dtype()
+    model, tokenizer = load_causal_lm(init_dir, device=settings.device, dtype=dtype)
     log.info("read %d samples from %s; initial weights %s", len(conversations), samples, init_dir)
     if sid_tokens:
         add_semantic_id_tokens(model, tokenizer, sid_tokens, seed=seed)
@@ -126,7 +128,11 @@ def fit_cell(
     if settings.adapter == "lora":
         from peft import get_peft_model
 
-        model = get_peft_model(model, settings.peft_config(task_type="CAUSAL_LM"))
+        model = get_peft_model(
+            model,
+            settings.peft_config(task_type="CAUSAL_LM"),
+            autocast_adapter_dtype=dtype == torch.float32,
+        )
     config = settings.loop_config(seed, progress)
     summary = train(
         model, examples, config, pad_id=pad_id, loss_fn=loss_fn, log_path=log_path, desc="train"

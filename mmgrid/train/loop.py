@@ -50,7 +50,8 @@ class TrainConfig:
     warmup_ratio: float = 0.0  # fraction of optimizer steps spent warming up
     warmup_steps: int | None = None  # overrides warmup_ratio when set
     min_lr_ratio: float = 0.0  # cosine decays to min_lr_ratio * lr
-    weight_decay: float = 0.0  # applied to matrices only (dim >= 2), not to norms/biases
+    weight_decay: float = 0.0
+    weight_decay_scope: str = "matrices"  # matrices (dim >= 2; not norms/biases) or all
     betas: tuple[float, float] = (0.9, 0.95)
     grad_clip: float = 0.0  # max global grad norm; 0 disables clipping
     shuffle: bool = True  # False keeps the data order (e.g. chronological samples)
@@ -107,7 +108,8 @@ def train(
 
     ``collate`` turns a list of examples into a batch of tensors; the default pads token-id
     examples with ``pad_id`` (:func:`mmgrid.train.batching.pad_collate`). The model is moved to
-    ``config.device``; on CUDA the forward pass runs under bf16 autocast. Batch order per
+    ``config.device``; on CUDA the forward pass runs under bf16 autocast. Weights and the
+    optimizer state keep the model's dtype (float32 master weights, or bf16 throughout). Batch order per
     epoch is seeded by ``derive_seed(config.seed, "epoch", epoch)`` when shuffling. With
     ``log_path`` one CSV row per optimizer step is written (atomically, at the end).
 
@@ -126,11 +128,15 @@ def train(
     torch.manual_seed(config.seed)
     model.to(device).train()
     params = [p for p in model.parameters() if p.requires_grad]
+    decay_all = config.weight_decay_scope == "all"
+    decayed = [p for p in params if decay_all or p.dim() >= 2]
+    plain = [p for p in params if not (decay_all or p.dim() >= 2)]
+    groups = [
+        {"params": decayed, "weight_decay": config.weight_decay},
+        {"params": plain, "weight_decay": 0.0},
+    ]
     optimizer = torch.optim.AdamW(
-        [
-            {"params": [p for p in params if p.dim() >= 2], "weight_decay": config.weight_decay},
-            {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
-        ],
+        [g for g in groups if g["params"]],
         lr=config.lr,
         betas=config.betas,
         fused=device.type == "cuda",

@@ -81,6 +81,7 @@ def amazon_config(tmp_path: Path, placeholders: bool = True) -> Path:
     config["data"]["raw_dir"] = str(raw)
     model = tmp_path / "Qwen3-0.6B"  # the user's local model directory (a placeholder here)
     model.mkdir()
+    (model / "tokenizer.json").write_text("{}")  # read by ingest (data.description_max_tokens)
     config["base"]["path"] = str(model)
     path = tmp_path / "amazon.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
@@ -88,9 +89,20 @@ def amazon_config(tmp_path: Path, placeholders: bool = True) -> Path:
 
 
 def test_dry_run_amazon2023_config(tmp_path):
-    jobs = planned_jobs(tmp_path, configfile=amazon_config(tmp_path))
-    # 15 pairs x (title and hllm: 1 + 3 x 2 = 7; semid 14) + 6 domains x 11 weights x 3 paradigms
-    assert jobs == grid_jobs(6, 15 * 28 + 6 * 11 * 3, 15 + 6, paradigms=3, hllm=True)
+    config = amazon_config(tmp_path)
+    jobs = planned_jobs(tmp_path, configfile=config)
+    # 15 pairs x (title and hllm: linear 1 + extrapolate 2 sources + ties, mask x 2 references
+    # = 7; semid per source: 1 + 1 + 2 + 2 = 6, x 2) + 6 domains x 11 weights x 3 paradigms
+    assert jobs == grid_jobs(6, 15 * 26 + 6 * 11 * 3, 15 + 6, paradigms=3, hllm=True)
+    planned = snakemake(tmp_path, "--dry-run", configfile=config).stdout
+    merged = set(re.findall(r"results/merged/(\w+)/(\S+)", planned))
+    pair = "cross-phase2-Books+Video_Games"
+    assert {
+        ("title", f"{pair}-extrapolate-src_Books"),
+        ("title", f"{pair}-ties-ref_pooled"),
+        ("semid", f"{pair}-mask_merging-ref_base-src_Video_Games"),
+    } <= merged
+    assert not any("task_arithmetic" in name for _, name in merged)
 
 
 def test_gpu_jobs_get_the_configured_gpu_resources(tmp_path):
