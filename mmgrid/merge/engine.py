@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from mmgrid.atomic import atomic_dir, write_json
+from mmgrid.atomic import atomic_dir, check_output, write_json
 from mmgrid.merge import dare as dare_rng
 from mmgrid.merge import layout, lora
 from mmgrid.merge import select as selection
@@ -37,6 +37,7 @@ from mmgrid.merge.spec import MergeSpec, parse_spec
 
 DEFAULT_CHUNK_ELEMS = 1 << 20  # rows written and handed to a thread at a time
 BLOCK_ELEMS = 1 << 18  # elements read and computed at a time (operands stay in cache)
+PROVENANCE = "merge.json"  # in every merge output (which makes it recognisable as one)
 PENDING_CAP = 1 << 22  # majority-sign patches kept in memory before falling back to a rerun
 # Non-tensor files a merged checkpoint needs (model config and tokenizer); nothing else of the
 # source directory is copied (e.g. a training log describes the source, not the merge).
@@ -80,17 +81,24 @@ def merge(
     threads: int = 1,
     checksums: bool = True,
     log: Log | None = None,
+    overwrite: bool = False,
+    protect: Iterable[str | Path] = (),
 ) -> MergeResult:
     """Validate ``spec`` against every input's headers, then write the merge to ``out_dir``.
 
-    ``out_dir`` appears whole or not at all. A mapping spec resolves relative paths against the
-    current directory.
+    ``out_dir`` appears whole or not at all. It may not be, contain or lie inside any path the
+    spec reads (nor one of ``protect``, e.g. the spec file); an existing non-empty ``out_dir``
+    is replaced only when it is a previous merge output (it holds ``merge.json``) or with
+    ``overwrite`` (:func:`mmgrid.atomic.check_output`). A mapping spec resolves relative paths
+    against the current directory.
     """
     say = log or (lambda _msg: None)
     if not isinstance(spec, MergeSpec):
         spec = parse_spec(spec)
     if chunk_elems < 1 or threads < 1:
         raise ValueError("chunk_elems and threads must be >= 1")
+    guard = {"marker": PROVENANCE, "inputs": [*spec.read_paths(), *protect], "overwrite": overwrite}
+    check_output(out_dir, directory=True, **guard)  # before the plan opens any file
     start = time.perf_counter()
     plan = build_plan(spec)
     keep_heap_for_chunks()
@@ -99,7 +107,7 @@ def merge(
     out_dir = Path(out_dir)
     reader = FileReader()
     try:
-        with atomic_dir(out_dir) as tmp:
+        with atomic_dir(out_dir, **guard) as tmp:
             if plan.is_lora_output:
                 files = lora.write_concatenated(reader, plan.inputs, _lora_coefficients(plan), tmp)
             else:
@@ -107,8 +115,8 @@ def merge(
             files += _copy_files(plan, tmp)
             seconds = time.perf_counter() - start
             record = provenance(plan, tmp, files, chunk_elems, threads, checksums, seconds)
-            write_json(tmp / "merge.json", record)
-            files = [out_dir / f.relative_to(tmp) for f in [*files, tmp / "merge.json"]]
+            write_json(tmp / PROVENANCE, record)
+            files = [out_dir / f.relative_to(tmp) for f in [*files, tmp / PROVENANCE]]
     finally:
         reader.close()
     say(f"wrote {out_dir} in {time.perf_counter() - start:.2f} s")

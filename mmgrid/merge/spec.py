@@ -64,6 +64,12 @@ class MergeSpec:
     def weights(self) -> list[float]:
         return [i.weight for i in self.inputs]
 
+    def read_paths(self) -> list[Path]:
+        """Every path the merge reads (inputs, their bases, reference, target, copied files)."""
+        paths = [p for i in self.inputs for p in (i.path, i.base) if p is not None]
+        extra = (self.reference, self.target, self.copy_files_from)
+        return paths + [p for p in extra if p is not None]
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-able resolved form (for provenance)."""
 

@@ -144,7 +144,7 @@ def test_failure_mid_merge_leaves_no_output(ckpts, tmp_path, monkeypatch):
     with pytest.raises(RuntimeError):
         merge(spec_for(ckpts), tmp_path / "out", chunk_elems=64)
     assert not (tmp_path / "out").exists()
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary
 
 
 def test_yaml_spec_relative_paths_and_cli(ckpts, tmp_path):
