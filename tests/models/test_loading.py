@@ -96,6 +96,21 @@ def test_sharded_safetensors_need_every_shard(built_base, tmp_path):
     check_base_dir(good)
 
 
+def test_truncated_weights_name_expected_and_found_bytes(built_base, tmp_path):
+    d = _copy(built_base[0], tmp_path / "cut", [])
+    weights = d / "model.safetensors"
+    size = weights.stat().st_size
+    with open(weights, "r+b") as f:
+        f.truncate(size - 1)
+    with pytest.raises(InputError, match=r"model directory .*model\.safetensors: truncated") as e:
+        check_model_dir(d)
+    assert f"(expected {size} bytes, found {size - 1})" in str(e.value)
+    with open(weights, "r+b") as f:
+        f.truncate(20)  # inside the header
+    with pytest.raises(InputError, match=r"truncated \(expected \d+ bytes, found 20\)"):
+        check_model_dir(d)
+
+
 def test_checkpoint_files_get_the_usual_permissions(built_base):
     mask = os.umask(0)
     os.umask(mask)
