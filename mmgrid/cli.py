@@ -1,7 +1,8 @@
 """The ``mmgrid`` command line.
 
 - ``mmgrid merge SPEC.yaml OUT_DIR``: merge checkpoints as a spec describes (docs/merging.md);
-- ``mmgrid clean --stale [DIR ...]``: remove the temporaries that killed jobs left.
+- ``mmgrid clean --stale [DIR ...]``: remove the temporaries that killed jobs left;
+- ``mmgrid check-config FILE ...``: the workflow's config checks, without Snakemake.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from mmgrid import __version__
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from mmgrid import clean
+    from mmgrid import clean, workflow_config
     from mmgrid.merge import cli as merge_cli
 
     parser = argparse.ArgumentParser(
@@ -25,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, module, text in (
         ("merge", merge_cli, "merge same-architecture checkpoints or LoRA adapters"),
         ("clean", clean, "remove temporaries whose writer is gone"),
+        ("check-config", workflow_config, "check workflow config files as the workflow does"),
     ):
         sub = commands.add_parser(
             name,

@@ -92,15 +92,10 @@ class MergeSpec:
 
 def load_spec(path: str | Path) -> MergeSpec:
     """Read and validate a YAML merge spec; relative paths resolve against its directory."""
-    import yaml  # only here: merges given as mappings do not pay for importing it
+    from mmgrid.strict_yaml import load_yaml  # only here: mapping specs need no YAML parser
 
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise InputError(f"{path}: merge spec not found") from None
-    except yaml.YAMLError as e:
-        raise InputError(f"{path}: not valid YAML ({e})") from None
+    data = load_yaml(path, "merge spec")
     return parse_spec(data, base_dir=path.parent, source=str(path))
 
 

@@ -27,7 +27,7 @@ def test_schema_rejects_unknown_key_before_any_job(tmp_path):
     bad.write_text(yaml.safe_dump(config))
     proc = snakemake(tmp_path, "--dry-run", configfile=bad, check=False)
     assert proc.returncode != 0
-    assert "'domians' was unexpected" in proc.stdout + proc.stderr
+    assert "config key domians: unknown key" in proc.stdout + proc.stderr
     assert not (tmp_path / "results").exists()
 
 
