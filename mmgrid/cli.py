@@ -1,6 +1,7 @@
 """The ``mmgrid`` command line.
 
 - ``mmgrid merge SPEC.yaml OUT_DIR``: merge checkpoints as a spec describes (docs/merging.md);
+- ``mmgrid verify [MANIFEST]``: check a run's artefacts against its manifest;
 - ``mmgrid clean --stale [DIR ...]``: remove the temporaries that killed jobs left;
 - ``mmgrid check-config FILE ...``: the workflow's config checks, without Snakemake.
 """
@@ -15,7 +16,7 @@ from mmgrid import __version__
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from mmgrid import clean, workflow_config
+    from mmgrid import clean, verify, workflow_config
     from mmgrid.merge import cli as merge_cli
 
     parser = argparse.ArgumentParser(
@@ -25,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     for name, module, text in (
         ("merge", merge_cli, "merge same-architecture checkpoints or LoRA adapters"),
+        ("verify", verify, "check every artefact of a run against its manifest"),
         ("clean", clean, "remove temporaries whose writer is gone"),
         ("check-config", workflow_config, "check workflow config files as the workflow does"),
     ):
