@@ -178,7 +178,7 @@ def train_hllm_cell(
 
         torch.set_num_threads(threads)
     init_dir, out_dir = Path(init_dir), Path(out_dir)
-    with atomic_dir(out_dir) as tmp:
+    with atomic_dir(out_dir, marker=TRAIN_SUMMARY, inputs=[init_dir]) as tmp:
         model, tokenizer, result = fit_hllm(
             init_dir=init_dir,
             shards=shards,

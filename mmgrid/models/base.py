@@ -156,7 +156,7 @@ def build_base(
         device=device,
         progress=progress,
     )
-    with atomic_dir(out_dir) as tmp:
+    with atomic_dir(out_dir, marker="base.json") as tmp:
         run = train(
             model,
             train_examples,

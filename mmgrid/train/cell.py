@@ -188,7 +188,7 @@ def train_cell(
 
     torch.set_num_threads(threads)
     init_dir, out_dir = Path(init_dir), Path(out_dir)
-    with atomic_dir(out_dir) as tmp:
+    with atomic_dir(out_dir, marker="train.json", inputs=[init_dir]) as tmp:
         model, tokenizer, result = fit_cell(
             paradigm=paradigm,
             samples=samples,
