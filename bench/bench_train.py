@@ -46,14 +46,18 @@ def import_overhead() -> float:
     return time.perf_counter() - start
 
 
-def chat_examples(tokenizer, titles: list[str], n: int, history: int, seed: int) -> list[dict]:
-    """Title-mode-like samples: a prompt with ``history`` titles, the next title as answer."""
+def chat_examples(
+    tokenizer, titles: list[str], n: int, history: int | tuple[int, int], seed: int
+) -> list[dict]:
+    """Title-mode-like samples: a prompt with ``history`` titles (or a number drawn uniformly
+    from a ``(low, high)`` range per sample), the next title as answer."""
     import random
 
     rng = random.Random(seed)
     out = []
     for _ in range(n):
-        items = rng.sample(titles, history + 1)
+        k = rng.randint(*history) if isinstance(history, tuple) else history
+        items = rng.sample(titles, k + 1)
         messages = [
             {"role": "user", "content": PROMPT + "\n".join(f"Title: {t}" for t in items[:-1])},
             {"role": "assistant", "content": f"Recommended Item Title: {items[-1]}"},
@@ -68,13 +72,23 @@ def chat_examples(tokenizer, titles: list[str], n: int, history: int, seed: int)
     return out
 
 
-def throughput(model, examples, pad_id: int, steps: int, batch_size: int) -> dict:
+def throughput(
+    model, examples, pad_id: int, steps: int, batch_size: int, packing: bool = False
+) -> dict:
     from mmgrid.train.loop import TrainConfig, train
 
-    warm = TrainConfig(batch_size=batch_size, max_steps=2, device="cpu", progress=False)
+    warm = TrainConfig(
+        batch_size=batch_size, max_steps=2, device="cpu", progress=False, packing=packing
+    )
     train(model, examples, warm, pad_id=pad_id)
     cfg = TrainConfig(
-        epochs=100, lr=1e-3, batch_size=batch_size, max_steps=steps, device="cpu", progress=False
+        epochs=100,
+        lr=1e-3,
+        batch_size=batch_size,
+        max_steps=steps,
+        device="cpu",
+        progress=False,
+        packing=packing,
     )
     s = train(model, examples, cfg, pad_id=pad_id)
     return {
@@ -83,6 +97,23 @@ def throughput(model, examples, pad_id: int, steps: int, batch_size: int) -> dic
         "ms/step": round(1000 * s["wall_s"] / s["steps"], 1),
         "final loss": round(s["final_loss"], 3),
     }
+
+
+def packing_comparison(
+    base_dir: Path, examples: list[dict], pad_id: int, steps: int, batch_size: int, repeats: int
+) -> dict[str, dict]:
+    """Padded vs packed chat batches from the same initial weights, alternating, best of
+    ``repeats``; the losses of both runs must agree."""
+    from mmgrid.models.loading import load_causal_lm
+
+    best: dict[str, dict] = {}
+    for _ in range(repeats):
+        for name, packing in (("padded", False), ("packed", True)):
+            model, _ = load_causal_lm(base_dir, device="cpu")
+            r = throughput(model, examples, pad_id, steps, batch_size, packing)
+            if name not in best or r["tok/s"] > best[name]["tok/s"]:
+                best[name] = r
+    return best
 
 
 def qwen3_shape(layers: int, steps: int, batch_size: int, seq_len: int, adapter: str) -> None:
@@ -151,6 +182,12 @@ def main() -> None:
     parser.add_argument("--layers", type=int, default=28)
     parser.add_argument("--seq-len", type=int, default=512)
     parser.add_argument("--adapter", choices=("full", "lora"), default="full")
+    parser.add_argument(
+        "--packing-only",
+        action="store_true",
+        help="only padded vs packed chat batches (histories of 1-10 titles)",
+    )
+    parser.add_argument("--repeats", type=int, default=3, help="repeats of --packing-only")
     args = parser.parse_args()
     if args.qwen3_shape:
         import torch
@@ -190,6 +227,25 @@ def main() -> None:
     load_s = time.perf_counter() - start
     pad_id = tok.pad_token_id
     titles = sorted({t for p in paths for t in pd.read_parquet(p)["title"]})
+    if args.packing_only:
+        chats = chat_examples(tok, titles, 1000, history=(1, 10), seed=0)
+        lengths = [len(e["input_ids"]) for e in chats]
+        print(
+            f"threads {args.threads}, torch {torch.__version__}; chat examples: {len(chats)}, "
+            f"{min(lengths)}-{max(lengths)} tokens (mean {sum(lengths) / len(lengths):.0f}), "
+            f"batch {args.batch_size}, {args.steps} steps, best of {args.repeats}"
+        )
+        compared = packing_comparison(
+            work / "base", chats, pad_id, args.steps, args.batch_size, args.repeats
+        )
+        print("| batches | tok/s | trained tok/s | ms/step | final loss |")
+        print("|---|---|---|---|---|")
+        for name, r in compared.items():
+            print(
+                f"| {name} | {r['tok/s']:,.0f} | {r['trained tok/s']:,.0f} | {r['ms/step']} | "
+                f"{r['final loss']} |"
+            )
+        return
     chats = chat_examples(tok, titles, 1000, history=5, seed=0)
     lengths = [len(e["input_ids"]) for e in chats]
     trained = [sum(x != -100 for x in e["labels"]) for e in chats]

@@ -88,6 +88,7 @@ def fit_cell(
     """
     import torch
 
+    from mmgrid.models.attention import use_attention
     from mmgrid.models.loading import load_causal_lm
     from mmgrid.models.vocab import add_semantic_id_tokens
     from mmgrid.train.chat import encode_sample
@@ -98,6 +99,7 @@ def fit_cell(
     # float32 master weights on every device (a GPU runs the forward pass under bf16 autocast):
     # updates of lr ~1e-5 would round away in bf16 weights
     model, tokenizer = load_causal_lm(init_dir, device=settings.device, dtype=torch.float32)
+    attention = use_attention(model, settings.attention, "train.attention")
     log.info("read %d samples from %s; initial weights %s", len(conversations), samples, init_dir)
     if sid_tokens:
         add_semantic_id_tokens(model, tokenizer, sid_tokens, seed=seed)
@@ -142,6 +144,7 @@ def fit_cell(
         "heldout_loss_before": loss_before,
         "heldout_loss_after": loss_after,
         "settings": settings.to_dict(),
+        "attention": attention,
         "seed": seed,
         "training": summary,
     }
