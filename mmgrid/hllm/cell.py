@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -99,7 +100,8 @@ def fit_hllm(
         model = get_peft_model(model, s.peft_config(modules_to_save=list(LEARNED_MODULES)))
     if h.gradient_checkpointing:  # the item LLM holds nearly all activations
         model.item_llm.activation_checkpointing_enable()
-    config = s.loop_config(seed, progress)
+    # sequences of item embeddings, collated by SequenceCollate: train.packing is for chat samples
+    config = replace(s.loop_config(seed, progress), packing=False)
     collate = SequenceCollate(tokens, h.num_negatives, derive_seed(seed, "hllm", "negatives"))
     summary = train(
         model, examples, config, collate=collate, loss_fn=loss_fn, log_path=log_path, desc="train"
