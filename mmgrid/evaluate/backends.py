@@ -1,0 +1,69 @@
+"""Decoding backends of the evaluation: one interface, chosen by ``evaluate.backend``.
+
+A backend provides the two searches of the evaluation with the signatures of
+:mod:`mmgrid.evaluate.generate`: ``semid_beam_search`` (trie-constrained beam search, ranked
+catalogue rows per prompt) and ``generate_titles`` (sampled or beam-searched titles per
+prompt). Both backends give the same rankings and the same sampled titles, up to ties and
+float rounding:
+
+- ``generate``: through transformers' ``generate`` (:mod:`mmgrid.evaluate.generate`);
+- ``static``: plain decoding loops on a static key/value cache with the trie as tables
+  (:mod:`mmgrid.evaluate.static_cache`); no Python call per beam and fixed step shapes, which
+  is what a GPU needs; ``compile`` runs its decoding steps through ``torch.compile``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from mmgrid.errors import InputError
+
+
+@dataclass(frozen=True)
+class Backend:
+    """The searches of one backend (see the module docstring)."""
+
+    semid_beam_search: Callable[..., list[list[int]]]
+    generate_titles: Callable[..., list[list[str]]]
+    compile: Callable[[Any], None] | None = None
+    """Prepares a loaded model for compiled decoding (None: the backend cannot compile)."""
+
+
+BACKENDS = ("static", "generate")
+
+
+def check_backend(name: str) -> None:
+    """Raise :class:`InputError` unless ``name`` is a backend."""
+    if name not in BACKENDS:
+        raise InputError(
+            f"config key 'evaluate.backend' must be one of {', '.join(BACKENDS)}, got {name!r}"
+        )
+
+
+def backend(name: str) -> Backend:
+    """The backend called ``name`` (imports torch and transformers)."""
+    check_backend(name)
+    if name == "generate":
+        from mmgrid.evaluate import generate
+
+        return Backend(generate.semid_beam_search, generate.generate_titles)
+    from mmgrid.evaluate import static_cache
+
+    return Backend(
+        static_cache.semid_beam_search, static_cache.generate_titles, static_cache.compile_decoding
+    )
+
+
+def prepare(model: Any, name: str, compile: bool) -> Backend:
+    """The backend ``name`` for ``model``; with ``compile`` its decoding is compiled."""
+    chosen = backend(name)
+    if compile:
+        if chosen.compile is None:
+            raise InputError(
+                f"config key 'evaluate.compile' is true, but the {name} backend cannot compile; "
+                "use backend: static or compile: false"
+            )
+        chosen.compile(model)
+    return chosen
