@@ -67,7 +67,7 @@ def fit_hllm(
         tokenizer, item_texts(catalogue, model.config.item_prompt), model.config
     )
     sequences = data.rows
-    n_heldout = min(s.heldout_samples, max(1, len(sequences) // 10))
+    n_heldout = s.heldout_count(len(sequences))
     if len(sequences) - n_heldout < 1:
         raise InputError(
             f"{', '.join(map(str, shards))}: too few training sequences for period "

@@ -36,15 +36,22 @@ log = logging.getLogger(__name__)
 
 
 def read_samples(paths: Sequence[str | os.PathLike[str]]) -> list[list[dict[str, str]]]:
-    """Training conversations of one or more sample files, in training order.
+    """Training conversations of one or more sample files, in training order (see
+    :func:`training_order`)."""
+    tables = [pq.read_table(p, columns=["task", "timestamp", "messages"]) for p in paths]
+    return training_order(tables, ", ".join(map(str, paths)))
+
+
+def training_order(tables: Sequence[pa.Table], where: str) -> list[list[dict[str, str]]]:
+    """The conversations of samples tables (one per sample file, ``where`` names them), in
+    training order.
 
     Item-corpus rows (no timestamp) come first, then samples by timestamp; ties keep file order,
     so a single cell's file keeps its own order and pooled files interleave chronologically.
     """
-    tables = [pq.read_table(p, columns=["task", "timestamp", "messages"]) for p in paths]
-    table = pa.concat_tables(tables)
+    table = pa.concat_tables([t.select(["timestamp", "messages"]) for t in tables])
     if table.num_rows == 0:
-        raise InputError(f"no training samples in {', '.join(map(str, paths))}")
+        raise InputError(f"no training samples in {where}")
     key = pc.fill_null(table.column("timestamp"), -(2**62))
     order = pc.sort_indices(pa.table({"k": key}), sort_keys=[("k", "ascending")])
     messages = table.column("messages").take(order).to_pylist()
@@ -105,7 +112,7 @@ def fit_cell(
         add_semantic_id_tokens(model, tokenizer, sid_tokens, seed=seed)
     encoded = [encode_sample(tokenizer, m, settings.max_length) for m in conversations]
     examples = [e for e, _ in encoded]
-    n_heldout = min(settings.heldout_samples, max(1, len(examples) // 10))
+    n_heldout = settings.heldout_count(len(examples))
     if len(examples) - n_heldout < 1:
         raise InputError(
             f"{', '.join(map(str, samples))}: too few samples to train ({len(examples)})"

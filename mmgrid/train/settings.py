@@ -77,6 +77,11 @@ class CellTrainSettings:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def heldout_count(self, n: int) -> int:
+        """Of ``n`` samples (or sequences), how many the latest are held out: a tenth, at least
+        one, at most ``heldout_samples``."""
+        return min(self.heldout_samples, max(1, n // 10))
+
     def loop_config(self, seed: int, progress: bool) -> TrainConfig:
         """The training loop's hyper-parameters for these settings (imports torch)."""
         from mmgrid.train.loop import TrainConfig
