@@ -73,8 +73,16 @@ TINY = {
 }
 
 
-def build(items: int, history: int, queries: int, seed: int, qwen3_shape: bool = False):
-    """Tokenizer, model, trie and prompts for the benchmark (all seeded)."""
+def build(
+    items: int,
+    history: int,
+    queries: int,
+    seed: int,
+    qwen3_shape: bool = False,
+    layers: int | None = None,
+):
+    """Tokenizer, model, trie and prompts for the benchmark (all seeded); ``layers`` overrides
+    the shape's number of layers."""
     import torch
     from transformers import Qwen3Config, Qwen3ForCausalLM
 
@@ -92,7 +100,10 @@ def build(items: int, history: int, queries: int, seed: int, qwen3_shape: bool =
         vocab_size=len(tokenizer),
         tie_word_embeddings=True,
         max_position_embeddings=2048,
-        **(QWEN3_06B if qwen3_shape else TINY),
+        **{
+            **(QWEN3_06B if qwen3_shape else TINY),
+            **({"num_hidden_layers": layers} if layers else {}),
+        },
     )
     torch.manual_seed(seed)
     model = Qwen3ForCausalLM(config).float().eval()

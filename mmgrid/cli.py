@@ -1,4 +1,5 @@
-"""The ``mmgrid`` command line: ``mmgrid merge SPEC.yaml OUT_DIR`` (see docs/merging.md)."""
+"""The ``mmgrid`` command line: ``mmgrid merge SPEC.yaml OUT_DIR`` (see docs/merging.md) and
+``mmgrid estimate`` (the work and device hours of a run, before it runs)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from mmgrid import __version__
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from mmgrid.estimate import cli as estimate_cli
     from mmgrid.merge import cli as merge_cli
 
     parser = argparse.ArgumentParser(prog="mmgrid", description=__doc__)
@@ -22,6 +24,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     merge_cli.configure_parser(merge)
     merge.set_defaults(run=merge_cli.run)
+    estimate = commands.add_parser(
+        "estimate",
+        help="count the work of every job and estimate device hours, before a run",
+        description=estimate_cli.__doc__,
+    )
+    estimate_cli.configure_parser(estimate)
+    estimate.set_defaults(run=estimate_cli.run)
     return parser
 
 

@@ -1,0 +1,109 @@
+"""Refresh the calibration table of ``mmgrid estimate`` (mmgrid/estimate/calibration.csv).
+
+Two sources of rows, keyed by device kind, the base LLM's shape and the rule:
+
+- ``--run DIR``: a finished run of the workflow in working directory DIR on this machine (its
+  Snakemake ``benchmark:`` files): per paradigm, training jobs fitted as overhead + seconds per
+  input token, evaluation jobs as overhead + seconds per model + seconds per query;
+- ``--gpu-results FILE``: the JSON that ``bench/gpu_bench.sh`` writes (throughputs of the
+  training and evaluation benchmarks on a GPU, for the Qwen3-0.6B shape).
+
+Usage: .venv/bin/python bench/calibrate.py --run DIR [--configfile FILE ...]
+       python bench/calibrate.py --gpu-results FILE
+       [--table mmgrid/estimate/calibration.csv] [--device-kind KIND]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def from_run(args) -> list:
+    from mmgrid.estimate.calibration import device_kind, fit_to_run, model_key
+    from mmgrid.estimate.counts import count_cells, count_models
+    from mmgrid.estimate.data import Workspace
+    from mmgrid.estimate.workflow_config import find_workflow, load_config
+
+    run = Path(args.run)
+    config = load_config(args.configfile, run, find_workflow(None))
+    with tempfile.TemporaryDirectory() as scratch:
+        ws = Workspace(config, run, Path(scratch), ingest=False, log=lambda _: None)
+        cells, models = count_cells(ws, log=lambda _: None), count_models(ws)
+    device = args.device_kind or device_kind(config["device"])
+    files = " ".join(f"--configfile {c}" for c in args.configfile)
+    source = f"bench/calibrate.py --run {run.name} {files} ({dt.date.today()})".replace("  ", " ")
+    return fit_to_run(run, cells, models, device, model_key(config, run), source)
+
+
+def from_gpu_results(args) -> list:
+    """Rows from the GPU benchmarks' JSON (see bench/gpu_bench.sh)."""
+    from mmgrid.estimate.calibration import Rate
+
+    results = json.loads(Path(args.gpu_results).read_text())
+    device, model = results["device"], results["model"]
+    source = f"bench/gpu_bench.sh ({results['date']})"
+    rates = []
+    for paradigm in ("title", "semid"):
+        train = results["train"]
+        rates.append(
+            Rate(
+                device,
+                model,
+                f"train_{paradigm}",
+                train["overhead_s"],
+                0.0,
+                1 / train["tokens_per_s"],
+                "input token",
+                f"{source}; {train['what']}",
+            )
+        )
+        evaluate = results["evaluate"][paradigm]
+        rates.append(
+            Rate(
+                device,
+                model,
+                f"evaluate_{paradigm}",
+                results["train"]["overhead_s"],
+                evaluate["per_model_s"],
+                1 / evaluate["queries_per_s"],
+                "query",
+                f"{source}; {evaluate['what']}",
+            )
+        )
+    return rates
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--run", help="working directory of a finished run")
+    source.add_argument("--gpu-results", help="JSON written by bench/gpu_bench.sh")
+    parser.add_argument("--configfile", nargs="+", default=[], help="the run's config files")
+    parser.add_argument("--device-kind", help="override the device kind of --run rows")
+    parser.add_argument("--table", default=None, help="calibration table to update")
+    args = parser.parse_args()
+
+    from mmgrid.estimate.calibration import CALIBRATION, write_rates
+
+    rates = from_run(args) if args.run else from_gpu_results(args)
+    table = Path(args.table) if args.table else CALIBRATION
+    write_rates(rates, table)
+    for r in rates:
+        rate = f"{1 / r.s_per_unit:,.1f} {r.unit}s/s" if r.s_per_unit else "no per-unit cost"
+        print(
+            f"{r.device} | {r.model} | {r.rule}: {r.overhead_s:.2f} s per job + "
+            f"{r.per_model_s:.2f} s per model + {rate}"
+        )
+    print(f"updated {table}")
+
+
+if __name__ == "__main__":
+    main()

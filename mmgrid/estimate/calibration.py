@@ -1,0 +1,209 @@
+"""The calibration table: measured job costs per device kind, model shape and rule.
+
+One row per (``device``, ``model``, ``rule``) in ``calibration.csv`` beside this module:
+``rule`` is ``train_{paradigm}`` (a training job; ``unit``: input token, or sequence for hllm)
+or ``evaluate_{paradigm}`` (an evaluation job; ``unit``: query). A job costs
+
+    overhead_s + per_model_s x models + s_per_unit x units
+
+seconds (``per_model_s`` counts only for evaluation jobs, which load each of their models).
+``device`` is :func:`device_kind` of the machine that measured the row and ``model`` is
+:func:`model_key` of the config's base LLM. ``source`` says how the row was measured:
+:func:`fit_to_run` fits it to the job times (Snakemake's ``benchmark:`` files) of a finished
+run (``bench/calibrate.py --run DIR``), and ``bench/calibrate.py --gpu-results FILE`` turns the
+GPU benchmarks' throughputs into rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import platform
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from mmgrid.atomic import atomic_path
+from mmgrid.errors import InputError
+from mmgrid.estimate.counts import CellWork, EvalWork
+
+CALIBRATION = Path(__file__).with_name("calibration.csv")
+
+
+@dataclass(frozen=True)
+class Rate:
+    """The measured cost of one rule's jobs on one device kind and model shape."""
+
+    device: str
+    model: str
+    rule: str
+    overhead_s: float
+    per_model_s: float
+    s_per_unit: float
+    unit: str
+    source: str
+
+    def seconds(self, units: int, models: int = 0) -> float:
+        """Seconds of a job with ``units`` of work over ``models`` models."""
+        return self.overhead_s + self.per_model_s * models + self.s_per_unit * units
+
+
+FIELDS = tuple(f.name for f in fields(Rate))
+
+
+def read_rates(path: str | os.PathLike[str] = CALIBRATION) -> list[Rate]:
+    """The rows of a calibration table (none when the file does not exist)."""
+    path = Path(path)
+    if not path.is_file():
+        return []
+    with open(path, newline="") as fh:
+        reader = csv.DictReader(fh)
+        if tuple(reader.fieldnames or ()) != FIELDS:
+            raise InputError(f"{path}: a calibration table has the columns {', '.join(FIELDS)}")
+        rows = []
+        for line, row in enumerate(reader, start=2):
+            try:
+                numbers = {k: float(row[k]) for k in ("overhead_s", "per_model_s", "s_per_unit")}
+            except ValueError as err:
+                raise InputError(f"{path}, line {line}: {err}") from None
+            rows.append(Rate(**{**row, **numbers}))
+    return rows
+
+
+def write_rates(new: Iterable[Rate], path: str | os.PathLike[str] = CALIBRATION) -> None:
+    """Add ``new`` rows to a table, replacing rows with the same (device, model, rule)."""
+    rows = {(r.device, r.model, r.rule): r for r in read_rates(path)}
+    rows.update({(r.device, r.model, r.rule): r for r in new})
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=FIELDS, lineterminator="\n")
+        writer.writeheader()
+        for key in sorted(rows):
+            row = asdict(rows[key])
+            writer.writerow({**row, **{k: f"{row[k]:.6g}" for k in FIELDS[3:6]}})
+
+
+def lookup(rates: Sequence[Rate], device: str, model: str, rule: str) -> Rate | None:
+    """The row of (``device``, ``model``, ``rule``), if measured."""
+    return next((r for r in rates if (r.device, r.model, r.rule) == (device, model, rule)), None)
+
+
+def device_kind(device: str = "auto") -> str:
+    """A name for the kind of device that runs the jobs: the GPU's name (``NVIDIA H200``) or
+    ``cpu: `` and the processor's model name."""
+    import torch
+
+    from mmgrid.device import resolve_device
+
+    resolved = resolve_device(device)
+    if resolved.type == "cuda":
+        return torch.cuda.get_device_name(resolved)
+    name = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                name = line.split(":", 1)[1].strip()
+                break
+    return f"cpu: {name}"
+
+
+def model_key(config: Mapping[str, Any], root: Path) -> str:
+    """The shape of the config's base LLM: ``qwen3 h1024 L28 ff3072 heads16/8 d128 v151936``
+    (a base built here gives its configured sizes, with its vocabulary's upper bound)."""
+    from mmgrid.models.settings import settings_from_config
+
+    base = settings_from_config(config["base"])
+    if base.path:
+        path = Path(base.path) if Path(base.path).is_absolute() else root / base.path
+        try:
+            c = json.loads((path / "config.json").read_text())
+        except (OSError, json.JSONDecodeError) as err:
+            raise InputError(
+                f"config key base.path: cannot read {path / 'config.json'} ({err})"
+            ) from None
+        heads = c["num_attention_heads"]
+        shape = (
+            c.get("model_type", "?"),
+            c["hidden_size"],
+            c["num_hidden_layers"],
+            c["intermediate_size"],
+            heads,
+            c.get("num_key_value_heads") or heads,
+            c.get("head_dim") or c["hidden_size"] // heads,
+            c["vocab_size"],
+        )
+    else:
+        m = base.model
+        shape = (
+            "qwen3",
+            m.hidden_size,
+            m.num_hidden_layers,
+            m.intermediate_size,
+            m.num_attention_heads,
+            m.num_key_value_heads,
+            m.head_dim,
+            base.tokenizer.vocab_size,
+        )
+    kind, hidden, layers, ff, heads, kv, head_dim, vocab = shape
+    return f"{kind} h{hidden} L{layers} ff{ff} heads{heads}/{kv} d{head_dim} v{vocab}"
+
+
+def job_seconds(benchmark: Path) -> float:
+    """Wall seconds of a job from its Snakemake ``benchmark:`` file (column ``s``)."""
+    with open(benchmark, newline="") as fh:
+        row = next(csv.DictReader(fh, delimiter="\t"))
+    return float(row["s"])
+
+
+def _fit(design: list[list[float]], seconds: list[float]) -> list[float]:
+    """Non-negative least squares ``seconds ~ design @ coefficients``."""
+    import numpy as np
+    from scipy.optimize import nnls
+
+    coefficients, _ = nnls(np.asarray(design, dtype=float), np.asarray(seconds, dtype=float))
+    return [float(c) for c in coefficients]
+
+
+def fit_to_run(
+    run: Path,
+    cells: Sequence[CellWork],
+    models: Sequence[EvalWork],
+    device: str,
+    model: str,
+    source: str,
+) -> list[Rate]:
+    """Rows fitted to a finished run's job times: per paradigm, training jobs as
+    ``overhead + s_per_unit x units`` and evaluation jobs as ``overhead + per_model x models +
+    s_per_query x queries`` (non-negative least squares over the jobs)."""
+    benchmarks = run / "results" / "benchmarks"
+    train: dict[str, list[tuple[CellWork, float]]] = defaultdict(list)
+    for cell in cells:
+        tsv = benchmarks / "train" / cell.paradigm / cell.domain / f"{cell.period}.tsv"
+        if tsv.is_file():
+            train[cell.paradigm].append((cell, job_seconds(tsv)))
+    jobs: dict[tuple[str, str], list[EvalWork]] = defaultdict(list)
+    for m in models:
+        jobs[(m.paradigm, m.batch)].append(m)
+    evaluate: dict[str, list[tuple[list[EvalWork], float]]] = defaultdict(list)
+    for (paradigm, batch), members in jobs.items():
+        tsv = benchmarks / "evaluate" / paradigm / f"{batch}.tsv"
+        if tsv.is_file():
+            evaluate[paradigm].append((members, job_seconds(tsv)))
+    rates = []
+    for paradigm, timed in sorted(train.items()):
+        overhead, per_unit = _fit([[1.0, c.units] for c, _ in timed], [s for _, s in timed])
+        unit = timed[0][0].unit
+        note = f"{source}; fitted to {len(timed)} training jobs"
+        rates.append(Rate(device, model, f"train_{paradigm}", overhead, 0.0, per_unit, unit, note))
+    for paradigm, timed in sorted(evaluate.items()):
+        design = [[1.0, len(ms), sum(m.queries for m in ms)] for ms, _ in timed]
+        overhead, per_model, per_query = _fit(design, [s for _, s in timed])
+        note = f"{source}; fitted to {len(timed)} evaluation jobs"
+        rule = f"evaluate_{paradigm}"
+        rates.append(Rate(device, model, rule, overhead, per_model, per_query, "query", note))
+    if not rates:
+        raise InputError(f"{benchmarks}: no benchmark files of training or evaluation jobs")
+    return rates
