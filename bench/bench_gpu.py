@@ -85,8 +85,9 @@ def import_seconds() -> float:
     return time.perf_counter() - start
 
 
-def evaluation(args, titles: bool) -> dict:
-    """Queries/s per backend and batch size on the Qwen3-0.6B shape in bf16."""
+def evaluation(args, titles: bool, compile: bool = False) -> dict:
+    """Queries/s per backend and batch size on the Qwen3-0.6B shape in bf16 (``compile``: the
+    static backend's decoding through torch.compile)."""
     import torch
     from bench_eval import build, timed_rows
 
@@ -106,7 +107,7 @@ def evaluation(args, titles: bool) -> dict:
         samples=5,
         max_new_tokens=4 if args.smoke else 24,
         beams=20,
-        compile=False,
+        compile=compile,
     )
     rows = timed_rows(options, model, tokenizer, trie, prompts)
     result = {
@@ -190,6 +191,7 @@ def main() -> None:
     run("train: chat, packed, compile", lambda: train(**chat, packing=True, compile=True))
     flex = {"packing": True, "attention": "flex_attention"}
     run("train: chat, packed, flex_attention", lambda: train(**chat, **flex))
+    run("evaluate: semid, compiled", lambda: evaluation(args, False, compile=True))
     print(markdown({"environment": env, "steps": run.results}))
     print(f"total {time.perf_counter() - run.start:.0f} s; wrote {out}/gpu_results.json and .md")
 

@@ -5,8 +5,8 @@ Two sources of rows, keyed by device kind, the base LLM's shape and the rule:
 - ``--run DIR``: a finished run of the workflow in working directory DIR on this machine (its
   Snakemake ``benchmark:`` files): per paradigm, training jobs fitted as overhead + seconds per
   input token, evaluation jobs as overhead + seconds per model + seconds per query;
-- ``--gpu-results FILE``: the JSON that ``bench/gpu_bench.sh`` writes (throughputs of the
-  training and evaluation benchmarks on a GPU, for the Qwen3-0.6B shape).
+- ``--gpu-results FILE``: the ``gpu_results.json`` that ``bench/gpu_bench.sh`` writes
+  (throughputs of the training and evaluation benchmarks on a GPU, Qwen3-0.6B shape).
 
 Usage: .venv/bin/python bench/calibrate.py --run DIR [--configfile FILE ...]
        python bench/calibrate.py --gpu-results FILE
@@ -39,43 +39,35 @@ def from_run(args) -> list:
         cells, models = count_cells(ws, log=lambda _: None), count_models(ws)
     device = args.device_kind or device_kind(config["device"])
     files = " ".join(f"--configfile {c}" for c in args.configfile)
-    source = f"bench/calibrate.py --run {run.name} {files} ({dt.date.today()})".replace("  ", " ")
+    source = f"bench/calibrate.py --run DIR {files} ({dt.date.today()})".replace("  ", " ")
     return fit_to_run(run, cells, models, device, model_key(config, run), source)
 
 
 def from_gpu_results(args) -> list:
-    """Rows from the GPU benchmarks' JSON (see bench/gpu_bench.sh)."""
+    """Rows from the ``calibration`` part of bench/bench_gpu.py's JSON: the packed training
+    throughput for both chat paradigms, the static backend's queries/s per paradigm measured,
+    and the fresh-process import time as every job's overhead."""
     from mmgrid.estimate.calibration import Rate
 
-    results = json.loads(Path(args.gpu_results).read_text())
-    device, model = results["device"], results["model"]
-    source = f"bench/gpu_bench.sh ({results['date']})"
+    c = json.loads(Path(args.gpu_results).read_text())["calibration"]
+    source = f"bench/gpu_bench.sh ({c['date']})"
+    overhead = c["job_overhead_s"] or 0.0
     rates = []
-    for paradigm in ("title", "semid"):
-        train = results["train"]
-        rates.append(
-            Rate(
-                device,
-                model,
-                f"train_{paradigm}",
-                train["overhead_s"],
-                0.0,
-                1 / train["tokens_per_s"],
-                "input token",
-                f"{source}; {train['what']}",
+    if c["train"]["tokens_per_s"]:
+        for paradigm in ("title", "semid"):
+            per_token = 1 / c["train"]["tokens_per_s"]
+            note = f"{source}; {c['train']['what']}; overhead: imports"
+            rule = f"train_{paradigm}"
+            rates.append(
+                Rate(c["device"], c["model"], rule, overhead, 0.0, per_token, "input token", note)
             )
-        )
-        evaluate = results["evaluate"][paradigm]
+    for paradigm, e in c["evaluate"].items():
+        note = f"{source}; {e['what']}; overhead: imports; model loading not measured"
+        rule = f"evaluate_{paradigm}"
+        per_query = 1 / e["queries_per_s"]
         rates.append(
             Rate(
-                device,
-                model,
-                f"evaluate_{paradigm}",
-                results["train"]["overhead_s"],
-                evaluate["per_model_s"],
-                1 / evaluate["queries_per_s"],
-                "query",
-                f"{source}; {evaluate['what']}",
+                c["device"], c["model"], rule, overhead, e["per_model_s"], per_query, "query", note
             )
         )
     return rates
@@ -85,7 +77,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--run", help="working directory of a finished run")
-    source.add_argument("--gpu-results", help="JSON written by bench/gpu_bench.sh")
+    source.add_argument("--gpu-results", help="gpu_results.json of bench/gpu_bench.sh")
     parser.add_argument("--configfile", nargs="+", default=[], help="the run's config files")
     parser.add_argument("--device-kind", help="override the device kind of --run rows")
     parser.add_argument("--table", default=None, help="calibration table to update")
@@ -97,7 +89,8 @@ def main() -> None:
     table = Path(args.table) if args.table else CALIBRATION
     write_rates(rates, table)
     for r in rates:
-        rate = f"{1 / r.s_per_unit:,.1f} {r.unit}s/s" if r.s_per_unit else "no per-unit cost"
+        units = {"query": "queries"}.get(r.unit, f"{r.unit}s")
+        rate = f"{1 / r.s_per_unit:,.1f} {units}/s" if r.s_per_unit else "no per-unit cost"
         print(
             f"{r.device} | {r.model} | {r.rule}: {r.overhead_s:.2f} s per job + "
             f"{r.per_model_s:.2f} s per model + {rate}"

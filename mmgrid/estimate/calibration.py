@@ -9,8 +9,7 @@ or ``evaluate_{paradigm}`` (an evaluation job; ``unit``: query). A job costs
 seconds (``per_model_s`` counts only for evaluation jobs, which load each of their models).
 ``device`` is :func:`device_kind` of the machine that measured the row and ``model`` is
 :func:`model_key` of the config's base LLM. ``source`` says how the row was measured:
-:func:`fit_to_run` fits it to the job times (Snakemake's ``benchmark:`` files) of a finished
-run (``bench/calibrate.py --run DIR``), and ``bench/calibrate.py --gpu-results FILE`` turns the
+:func:`fit_to_run` measures it on a finished run (``bench/calibrate.py --run DIR``), and ``bench/calibrate.py --gpu-results FILE`` turns the
 GPU benchmarks' throughputs into rows.
 """
 
@@ -20,6 +19,8 @@ import csv
 import json
 import os
 import platform
+import re
+import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
@@ -167,6 +168,18 @@ def _fit(design: list[list[float]], seconds: list[float]) -> list[float]:
     return [float(c) for c in coefficients]
 
 
+DECODE_LOG = re.compile(r"decode and rank ([0-9.]+)s")
+
+
+def decode_seconds(log: Path) -> float | None:
+    """Seconds an evaluation job spent decoding and ranking, summed over its models and
+    domains (its log's ``decode and rank …s`` lines); None without such lines."""
+    if not log.is_file():
+        return None
+    found = [float(x) for x in DECODE_LOG.findall(log.read_text())]
+    return sum(found) if found else None
+
+
 def fit_to_run(
     run: Path,
     cells: Sequence[CellWork],
@@ -175,35 +188,54 @@ def fit_to_run(
     model: str,
     source: str,
 ) -> list[Rate]:
-    """Rows fitted to a finished run's job times: per paradigm, training jobs as
-    ``overhead + s_per_unit x units`` and evaluation jobs as ``overhead + per_model x models +
-    s_per_query x queries`` (non-negative least squares over the jobs)."""
-    benchmarks = run / "results" / "benchmarks"
-    train: dict[str, list[tuple[CellWork, float]]] = defaultdict(list)
-    for cell in cells:
-        tsv = benchmarks / "train" / cell.paradigm / cell.domain / f"{cell.period}.tsv"
-        if tsv.is_file():
-            train[cell.paradigm].append((cell, job_seconds(tsv)))
+    """Rows measured on a finished run, per paradigm, from its jobs' wall times (Snakemake's
+    ``benchmark:`` files) and what the jobs recorded about their own work:
+
+    - training: seconds per unit = the training loops' summed wall time (``train.json``) over
+      the summed units; overhead = the median of each job's time outside its loop;
+    - evaluation: seconds per query = the summed decoding time (the jobs' logs) over the
+      summed queries; overhead and seconds per model fitted (non-negative least squares) to
+      the jobs' time outside decoding. Without decoding times in the logs, all three are
+      fitted to the job times.
+    """
+    results = run / "results"
+    rates = []
+    train: dict[str, list[tuple[CellWork, float, float]]] = defaultdict(list)
+    for c in cells:
+        tsv = results / "benchmarks" / "train" / c.paradigm / c.domain / f"{c.period}.tsv"
+        summary = results / "checkpoints" / c.paradigm / c.domain / c.period / "train.json"
+        if tsv.is_file() and summary.is_file():
+            loop = json.loads(summary.read_text())["training"]["wall_s"]
+            train[c.paradigm].append((c, job_seconds(tsv), loop))
+    for paradigm, timed in sorted(train.items()):
+        per_unit = sum(loop for _, _, loop in timed) / sum(c.units for c, _, _ in timed)
+        overhead = max(0.0, statistics.median(job - loop for _, job, loop in timed))
+        note = f"{source}; {len(timed)} training jobs"
+        rule = f"train_{paradigm}"
+        rates.append(Rate(device, model, rule, overhead, 0.0, per_unit, timed[0][0].unit, note))
     jobs: dict[tuple[str, str], list[EvalWork]] = defaultdict(list)
     for m in models:
         jobs[(m.paradigm, m.batch)].append(m)
-    evaluate: dict[str, list[tuple[list[EvalWork], float]]] = defaultdict(list)
-    for (paradigm, batch), members in jobs.items():
-        tsv = benchmarks / "evaluate" / paradigm / f"{batch}.tsv"
+    evaluate: dict[str, list[tuple[int, int, float, float | None]]] = defaultdict(list)
+    for (paradigm, batch), members in sorted(jobs.items()):
+        tsv = results / "benchmarks" / "evaluate" / paradigm / f"{batch}.tsv"
         if tsv.is_file():
-            evaluate[paradigm].append((members, job_seconds(tsv)))
-    rates = []
-    for paradigm, timed in sorted(train.items()):
-        overhead, per_unit = _fit([[1.0, c.units] for c, _ in timed], [s for _, s in timed])
-        unit = timed[0][0].unit
-        note = f"{source}; fitted to {len(timed)} training jobs"
-        rates.append(Rate(device, model, f"train_{paradigm}", overhead, 0.0, per_unit, unit, note))
+            decode = decode_seconds(results / "logs" / "evaluate" / paradigm / f"{batch}.log")
+            queries = sum(m.queries for m in members)
+            evaluate[paradigm].append((len(members), queries, job_seconds(tsv), decode))
     for paradigm, timed in sorted(evaluate.items()):
-        design = [[1.0, len(ms), sum(m.queries for m in ms)] for ms, _ in timed]
-        overhead, per_model, per_query = _fit(design, [s for _, s in timed])
-        note = f"{source}; fitted to {len(timed)} evaluation jobs"
+        if all(d is not None for *_, d in timed):
+            per_query = sum(d for *_, d in timed) / sum(q for _, q, _, _ in timed)
+            outside = [job - d for _, _, job, d in timed]
+            overhead, per_model = _fit([[1.0, n] for n, *_ in timed], outside)
+        else:
+            design = [[1.0, n, q] for n, q, _, _ in timed]
+            overhead, per_model, per_query = _fit(design, [job for _, _, job, _ in timed])
+        note = f"{source}; {len(timed)} evaluation jobs"
         rule = f"evaluate_{paradigm}"
         rates.append(Rate(device, model, rule, overhead, per_model, per_query, "query", note))
     if not rates:
-        raise InputError(f"{benchmarks}: no benchmark files of training or evaluation jobs")
+        raise InputError(
+            f"{results / 'benchmarks'}: no benchmark files of training or evaluation jobs"
+        )
     return rates

@@ -86,11 +86,17 @@ def _benchmark(path, seconds):
     path.write_text(f"s\th:m:s\tmax_rss\n{seconds}\t0:00:01\t100\n")
 
 
-def test_fit_to_run_recovers_linear_job_costs(tmp_path):
-    bench = tmp_path / "results" / "benchmarks"
+@pytest.mark.parametrize("logs", [True, False])
+def test_fit_to_run_recovers_linear_job_costs(tmp_path, logs):
+    results = tmp_path / "results"
     cells = [_cell(d, u) for d, u in (("A", 1000), ("B", 3000), ("C", 6000))]
-    for c in cells:  # 4 s per job + 2 ms per token
-        _benchmark(bench / "train" / "title" / c.domain / "p1.tsv", 4 + 0.002 * c.units)
+    for c in cells:  # the loop: 2 ms per token; the job: 4 s more
+        summary = results / "checkpoints" / "title" / c.domain / "p1" / "train.json"
+        summary.parent.mkdir(parents=True)
+        summary.write_text(json.dumps({"training": {"wall_s": 0.002 * c.units}}))
+        _benchmark(
+            results / "benchmarks" / "train" / "title" / c.domain / "p1.tsv", 4 + 0.002 * c.units
+        )
     models = [
         EvalWork("evaluate_title_cells_A", "title", "cells-A", "A-p1", ("A",), 10),
         EvalWork("evaluate_title_cells_A", "title", "cells-A", "A-p2", ("A",), 10),
@@ -99,10 +105,20 @@ def test_fit_to_run_recovers_linear_job_costs(tmp_path):
         EvalWork("evaluate_title_x", "title", "x", "m2", ("B",), 20),
         EvalWork("evaluate_title_x", "title", "x", "m3", ("B",), 20),
     ]
-    # 5 s per job + 1 s per model + 0.25 s per query
-    _benchmark(bench / "evaluate" / "title" / "cells-A.tsv", 5 + 2 * 1 + 20 * 0.25)
-    _benchmark(bench / "evaluate" / "title" / "pooled.tsv", 5 + 1 + 30 * 0.25)
-    _benchmark(bench / "evaluate" / "title" / "x.tsv", 5 + 3 * 1 + 60 * 0.25)
+    # 5 s per job + 1 s per model + 0.25 s per query (decoding)
+    for batch, n, queries in (
+        ("cells-A", 2, [10, 10]),
+        ("pooled", 1, [15, 15]),
+        ("x", 3, [20] * 3),
+    ):
+        decode = [0.25 * q for q in queries]
+        _benchmark(
+            results / "benchmarks" / "evaluate" / "title" / f"{batch}.tsv", 5 + n + sum(decode)
+        )
+        if logs:
+            log = results / "logs" / "evaluate" / "title" / f"{batch}.log"
+            log.parent.mkdir(parents=True, exist_ok=True)
+            log.write_text("".join(f"x: wrote a.json; decode and rank {d}s\n" for d in decode))
     train, evaluate = fit_to_run(tmp_path, cells, models, "cpu: X", "m", "fit")
     assert (train.rule, train.unit) == ("train_title", "input token")
     assert train.overhead_s == pytest.approx(4.0)
@@ -111,6 +127,6 @@ def test_fit_to_run_recovers_linear_job_costs(tmp_path):
     assert (evaluate.overhead_s, evaluate.per_model_s, evaluate.s_per_unit) == pytest.approx(
         (5.0, 1.0, 0.25)
     )
-    assert "fitted to 3 training jobs" in train.source
+    assert "3 training jobs" in train.source
     with pytest.raises(InputError, match="no benchmark files"):
         fit_to_run(tmp_path / "elsewhere", cells, models, "d", "m", "fit")
