@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from mmgrid.errors import InputError
@@ -27,8 +28,6 @@ class Backend:
 
     semid_beam_search: Callable[..., list[list[int]]]
     generate_titles: Callable[..., list[list[str]]]
-    compile: Callable[[Any], None] | None = None
-    """Prepares a loaded model for compiled decoding (None: the backend cannot compile)."""
 
 
 BACKENDS = ("static", "generate")
@@ -51,19 +50,24 @@ def backend(name: str) -> Backend:
         return Backend(generate.semid_beam_search, generate.generate_titles)
     from mmgrid.evaluate import static_cache
 
-    return Backend(
-        static_cache.semid_beam_search, static_cache.generate_titles, static_cache.compile_decoding
-    )
+    return Backend(static_cache.semid_beam_search, static_cache.generate_titles)
 
 
 def prepare(model: Any, name: str, compile: bool) -> Backend:
-    """The backend ``name`` for ``model``; with ``compile`` its decoding is compiled."""
+    """The backend ``name`` for ``model``; with ``compile`` (static backend) its decoding steps
+    run through ``torch.compile``."""
     chosen = backend(name)
-    if compile:
-        if chosen.compile is None:
-            raise InputError(
-                f"config key 'evaluate.compile' is true, but the {name} backend cannot compile; "
-                "use backend: static or compile: false"
-            )
-        chosen.compile(model)
-    return chosen
+    if not compile:
+        return chosen
+    if name != "static":
+        raise InputError(
+            f"config key 'evaluate.compile' is true, but the {name} backend cannot compile; "
+            "use backend: static or compile: false"
+        )
+    from mmgrid.evaluate import static_cache
+
+    forward = static_cache.compiled_forward(model)
+    return Backend(
+        partial(chosen.semid_beam_search, forward=forward),
+        partial(chosen.generate_titles, forward=forward),
+    )

@@ -22,8 +22,9 @@ newline. Title beam search (``title_mode: beam``) runs through ``generate``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -111,14 +112,20 @@ def _prefill(
         static.keys[:, :, :length].copy_(prompt.keys.repeat_interleave(copies, dim=0))
         static.values[:, :, :length].copy_(prompt.values.repeat_interleave(copies, dim=0))
         static.cumulative_length.fill_(length)
-    return out.logits[:, -1].float(), cache
+    return out.logits[:, -1].to(torch.float32, copy=True), cache
 
 
 class _Decoder:
     """One token per row and step on a prefilled static cache (rows = prompts x copies)."""
 
     def __init__(
-        self, model: PreTrainedModel, mask: torch.Tensor, cache: StaticCache, copies: int, new: int
+        self,
+        model: PreTrainedModel,
+        mask: torch.Tensor,
+        cache: StaticCache,
+        copies: int,
+        new: int,
+        forward: Callable[..., Any] | None,
     ) -> None:
         self.model, self.cache = model, cache
         self.start = mask.shape[1]
@@ -127,10 +134,14 @@ class _Decoder:
         self.mask = torch.cat([rows_mask, ones], dim=1)  # fixed shape: causality hides the rest
         self.next_position = rows_mask.sum(-1, keepdim=True)
         self.step = 0
-        self.forward = getattr(model, "_mmgrid_compiled_forward", model.forward)
+        self.compiled = forward is not None
+        self.forward = forward or model.forward
 
     def __call__(self, tokens: torch.Tensor) -> torch.Tensor:
-        """Feed one token per row; return the next-token logits (float32)."""
+        """Feed one token per row; return the next-token logits (float32, a copy: a CUDA graph
+        reuses its output buffers)."""
+        if self.compiled:
+            torch.compiler.cudagraph_mark_step_begin()
         out = self.forward(
             input_ids=tokens[:, None],
             attention_mask=self.mask,
@@ -139,7 +150,7 @@ class _Decoder:
             use_cache=True,
         )
         self.step += 1
-        return out.logits[:, -1].float()
+        return out.logits[:, -1].to(torch.float32, copy=True)
 
     def reorder(self, rows: torch.Tensor) -> None:
         """Row ``i`` continues row ``rows[i]``: move the decoded positions (the prompt's are the
@@ -150,10 +161,11 @@ class _Decoder:
             layer.values[:, :, span] = layer.values[rows, :, span]
 
 
-def compile_decoding(model: PreTrainedModel) -> None:
-    """Decode through ``torch.compile`` (CUDA graphs on a GPU): the static cache keeps every
-    decoding step's shapes fixed, so each batch shape compiles once."""
-    model._mmgrid_compiled_forward = torch.compile(model.forward, mode="reduce-overhead")
+def compiled_forward(model: PreTrainedModel) -> Callable[..., Any]:
+    """``model``'s forward pass through ``torch.compile`` (CUDA graphs on a GPU), for the
+    ``forward`` argument of the searches: the static cache keeps every decoding step's shapes
+    fixed, so each batch shape compiles once."""
+    return torch.compile(model.forward, mode="reduce-overhead")
 
 
 @torch.no_grad()
@@ -166,9 +178,11 @@ def semid_beam_search(
     beams: int,
     batch_size: int,
     progress: bool = False,
+    forward: Callable[..., Any] | None = None,
 ) -> list[list[int]]:
     """Trie-constrained beam search; per prompt the ranked catalogue rows found (see
-    :func:`mmgrid.evaluate.generate.semid_beam_search`)."""
+    :func:`mmgrid.evaluate.generate.semid_beam_search`). ``forward``: the decoding steps'
+    forward pass (default ``model.forward``; see :func:`compiled_forward`)."""
     device = model.device
     tables = TrieTables.from_trie(trie, device)
     width = min(beams, len(trie))
@@ -177,7 +191,7 @@ def semid_beam_search(
         input_ids, mask = left_pad([prompts[i] for i in batch], _pad_id(tokenizer), device)
         n = len(batch)
         logits, cache = _prefill(model, input_ids, mask, width, tables.depth)
-        decode = _Decoder(model, mask, cache, width, tables.depth)
+        decode = _Decoder(model, mask, cache, width, tables.depth, forward)
         logp = torch.log_softmax(logits, dim=-1)[:, None]  # [prompts, beams so far, vocab]
         node = torch.zeros(n, 1, dtype=torch.long, device=device)
         score = torch.zeros(n, 1, device=device)
@@ -208,12 +222,15 @@ def semid_beam_search(
     return results
 
 
-def _newline_tokens(tokenizer: PreTrainedTokenizerBase, device: torch.device) -> torch.Tensor:
-    """A boolean per vocabulary entry: does the token's text hold a newline?"""
-    vocab = tokenizer.get_vocab()
-    flags = torch.zeros(max(len(tokenizer), max(vocab.values()) + 1), dtype=torch.bool)
-    for token_id in vocab.values():
-        flags[token_id] = "\n" in tokenizer.decode([token_id])
+def _newline_tokens(
+    tokenizer: PreTrainedTokenizerBase, width: int, device: torch.device
+) -> torch.Tensor:
+    """A boolean per logit (``width`` of them, the model's rows): does the token's text hold a
+    newline? (Rows beyond the tokenizer's vocabulary do not.)"""
+    flags = torch.zeros(width, dtype=torch.bool)
+    for token_id in tokenizer.get_vocab().values():
+        if token_id < width:
+            flags[token_id] = "\n" in tokenizer.decode([token_id])
     return flags.to(device)
 
 
@@ -230,9 +247,10 @@ def generate_titles(
     batch_size: int,
     seed: int,
     progress: bool = False,
+    forward: Callable[..., Any] | None = None,
 ) -> list[list[str]]:
     """``samples`` sampled titles per prompt (see :func:`mmgrid.evaluate.generate.generate_titles`;
-    ``mode: beam`` runs there)."""
+    ``mode: beam`` runs there). ``forward`` as for :func:`semid_beam_search`."""
     if mode != "sample":
         return generate.generate_titles(
             model,
@@ -247,14 +265,14 @@ def generate_titles(
             progress=progress,
         )
     device = model.device
-    stops = _newline_tokens(tokenizer, device)
+    stops = _newline_tokens(tokenizer, model.get_output_embeddings().weight.shape[0], device)
     eos, pad = tokenizer.eos_token_id, _pad_id(tokenizer)
     results: list[list[str]] = [[] for _ in prompts]
     batches = _batches(prompts, batch_size)
     for number, batch in enumerate(tqdm(batches, disable=not progress, desc="titles")):
         input_ids, mask = left_pad([prompts[i] for i in batch], pad, device)
         logits, cache = _prefill(model, input_ids, mask, samples, max_new_tokens)
-        decode = _Decoder(model, mask, cache, samples, max_new_tokens)
+        decode = _Decoder(model, mask, cache, samples, max_new_tokens, forward)
         logits = logits.repeat_interleave(samples, dim=0)
         running = torch.ones(logits.shape[0], dtype=torch.bool, device=device)
         drawn: list[torch.Tensor] = []
