@@ -114,10 +114,11 @@ def train(
 
     ``collate`` turns a list of examples into a batch of tensors; the default pads token-id
     examples with ``pad_id`` (:func:`mmgrid.train.batching.pad_collate`); ``config.packing``
-    packs them instead (token-id examples only, see the module docstring). The model is moved to
-    ``config.device``; on CUDA the forward pass runs under bf16 autocast and AdamW is fused. Batch order per
-    epoch is seeded by ``derive_seed(config.seed, "epoch", epoch)`` when shuffling. With
-    ``log_path`` one CSV row per optimizer step is written (atomically, at the end).
+    packs them instead (token-id examples only, see the module docstring). The model is moved
+    to ``config.device``; on CUDA the forward pass runs under bf16 autocast and AdamW is fused.
+    Batch order per epoch is seeded by ``derive_seed(config.seed, "epoch", epoch)`` when
+    shuffling. With ``log_path`` one CSV row per optimizer step is written (atomically, at the
+    end).
 
     Summary keys: ``steps``, ``epochs``, ``examples``, ``warmup_steps``, ``first_loss``,
     ``final_loss`` (mean over the last 10% of steps), ``trained_tokens`` (labels != -100),
