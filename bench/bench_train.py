@@ -30,6 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_eval import QWEN3_06B as EVAL_QWEN3_06B
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -120,12 +122,8 @@ def packing_comparison(
 
 
 QWEN3_06B = {  # Qwen3-0.6B's shape (its config.json), randomly initialised
+    **EVAL_QWEN3_06B,
     "vocab_size": 151_936,
-    "hidden_size": 1024,
-    "intermediate_size": 3072,
-    "num_attention_heads": 16,
-    "num_key_value_heads": 8,
-    "head_dim": 128,
     "max_position_embeddings": 40_960,
     "tie_word_embeddings": True,
     "pad_token_id": 0,
@@ -172,7 +170,7 @@ def qwen3_shape(
     from mmgrid.train.loop import TrainConfig, train
 
     device = resolve_device("auto")
-    config = Qwen3Config(num_hidden_layers=layers, **QWEN3_06B)
+    config = Qwen3Config(**{**QWEN3_06B, "num_hidden_layers": layers})
     torch.manual_seed(0)
     model = Qwen3ForCausalLM(config).to(device)
     implementation = use_attention(model, attention)

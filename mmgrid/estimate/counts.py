@@ -13,8 +13,9 @@ samples stage draws them (the ``n_users`` of its metric files).
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -22,6 +23,16 @@ from mmgrid import grid
 from mmgrid.errors import InputError
 from mmgrid.estimate.data import Workspace
 from mmgrid.train.settings import CellTrainSettings, cell_settings
+
+
+class TrainJob(NamedTuple):
+    """A training job of the grid: a cell, or a pooled task base over ``members``."""
+
+    rule: str
+    paradigm: str
+    domain: str
+    period: str
+    members: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -75,18 +86,19 @@ def count_cells(
     config = ws.config
     domains = grid.domains(config)
     jobs = [
-        ("train", paradigm, domain, period, [domain])
+        TrainJob("train", paradigm, domain, period, (domain,))
         for paradigm in config["paradigms"]
         for domain in domains
         for period in ws.training_periods
     ]
     first = ws.training_periods[0]
-    jobs += [("train_pooled", p, "pooled", first, domains) for p in config["paradigms"]]
+    jobs += [
+        TrainJob("train_pooled", p, "pooled", first, tuple(domains)) for p in config["paradigms"]
+    ]
     cells = []
-    for rule, paradigm, domain, period, members in jobs:
-        settings = cell_settings(config["train"], paradigm, domain, period)
-        count = _hllm_cell if paradigm == "hllm" else _chat_cell
-        cell = count(ws, rule, paradigm, domain, period, members, settings, max_samples)
+    for job in jobs:
+        count = _hllm_cell if job.paradigm == "hllm" else _chat_cell
+        cell = count(ws, job, cell_settings(config["train"], *job[1:4]), max_samples)
         log(f"{cell.name}: {cell.samples} samples, {cell.units:,} {cell.unit}s ({cell.source})")
         cells.append(cell)
     return cells
@@ -99,19 +111,13 @@ def _steps(n_examples: int, settings: CellTrainSettings, seed: int) -> int:
 
 
 def _chat_cell(
-    ws: Workspace,
-    rule: str,
-    paradigm: str,
-    domain: str,
-    period: str,
-    members: Sequence[str],
-    settings: CellTrainSettings,
-    max_samples: int | None,
+    ws: Workspace, job: TrainJob, settings: CellTrainSettings, max_samples: int | None
 ) -> CellWork:
     from mmgrid.train.batching import IGNORE_INDEX
     from mmgrid.train.cell import training_order
     from mmgrid.train.chat import encode_sample
 
+    rule, paradigm, domain, period, members = job
     where = f"cell {paradigm}/{domain}/{period}"
     conversations = training_order([ws.samples(paradigm, d, period) for d in members], where)
     heldout = settings.heldout_count(len(conversations))
@@ -150,18 +156,12 @@ def _chat_cell(
 
 
 def _hllm_cell(
-    ws: Workspace,
-    rule: str,
-    paradigm: str,
-    domain: str,
-    period: str,
-    members: Sequence[str],
-    settings: CellTrainSettings,
-    max_samples: int | None,
+    ws: Workspace, job: TrainJob, settings: CellTrainSettings, max_samples: int | None
 ) -> CellWork:
     from mmgrid.hllm.data import load_training_sequences, read_catalogue
     from mmgrid.hllm.settings import settings_from_config
 
+    rule, paradigm, domain, period, members = job
     hllm = settings_from_config(ws.config["hllm"])
     catalogue = read_catalogue([ws.domain(d).items for d in members])
     shards = [s for d in members for s in ws.shards_until(d, period)]

@@ -48,9 +48,7 @@ def backend(name: str) -> Backend:
         from mmgrid.evaluate import generate
 
         return Backend(generate.semid_beam_search, generate.generate_titles)
-    from mmgrid.evaluate import static_cache
-
-    return Backend(static_cache.semid_beam_search, static_cache.generate_titles)
+    return _static()
 
 
 def prepare(model: Any, name: str, compile: bool) -> Backend:
@@ -64,10 +62,19 @@ def prepare(model: Any, name: str, compile: bool) -> Backend:
             f"config key 'evaluate.compile' is true, but the {name} backend cannot compile; "
             "use backend: static or compile: false"
         )
-    from mmgrid.evaluate import static_cache
+    from mmgrid.evaluate.static_cache import compiled_forward
 
-    forward = static_cache.compiled_forward(model)
-    return Backend(
-        partial(chosen.semid_beam_search, forward=forward),
-        partial(chosen.generate_titles, forward=forward),
-    )
+    return _static(compiled_forward(model))
+
+
+def _static(forward: Callable[..., Any] | None = None) -> Backend:
+    """The static backend (``forward``: its decoding steps' forward pass, if not the model's);
+    title beam search (``title_mode: beam``) runs through ``generate``."""
+    from mmgrid.evaluate import generate, static_cache
+
+    def generate_titles(model, tokenizer, prompts, *, mode: str, **kwargs) -> list[list[str]]:
+        if mode == "sample":
+            return static_cache.sample_titles(model, tokenizer, prompts, forward=forward, **kwargs)
+        return generate.generate_titles(model, tokenizer, prompts, mode=mode, **kwargs)
+
+    return Backend(partial(static_cache.semid_beam_search, forward=forward), generate_titles)

@@ -17,7 +17,7 @@ length, so the length penalty divides every hypothesis by the same number and be
 keeps, at each depth, the ``beams`` best prefixes among the allowed continuations. Title
 sampling draws with ``torch.multinomial`` from the temperature-scaled softmax, with the same
 seeds and batches as ``generate``; a sample ends at EOS or at its first token holding a
-newline. Title beam search (``title_mode: beam``) runs through ``generate``.
+newline.
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ import torch.nn.functional as F
 from tqdm import tqdm
 from transformers import DynamicCache, PreTrainedModel, PreTrainedTokenizerBase, StaticCache
 
-from mmgrid.evaluate import generate
 from mmgrid.evaluate.generate import _batches, _pad_id, _seeded, left_pad
 from mmgrid.evaluate.trie import SidTrie
 from mmgrid.seeding import derive_seed
@@ -235,12 +234,11 @@ def _newline_tokens(
 
 
 @torch.no_grad()
-def generate_titles(
+def sample_titles(
     model: PreTrainedModel,
     tokenizer: PreTrainedTokenizerBase,
     prompts: Sequence[Sequence[int]],
     *,
-    mode: str,
     samples: int,
     temperature: float,
     max_new_tokens: int,
@@ -249,21 +247,8 @@ def generate_titles(
     progress: bool = False,
     forward: Callable[..., Any] | None = None,
 ) -> list[list[str]]:
-    """``samples`` sampled titles per prompt (see :func:`mmgrid.evaluate.generate.generate_titles`;
-    ``mode: beam`` runs there). ``forward`` as for :func:`semid_beam_search`."""
-    if mode != "sample":
-        return generate.generate_titles(
-            model,
-            tokenizer,
-            prompts,
-            mode=mode,
-            samples=samples,
-            temperature=temperature,
-            max_new_tokens=max_new_tokens,
-            batch_size=batch_size,
-            seed=seed,
-            progress=progress,
-        )
+    """``samples`` sampled titles per prompt, as :func:`mmgrid.evaluate.generate.generate_titles`
+    samples them. ``forward`` as for :func:`semid_beam_search`."""
     device = model.device
     stops = _newline_tokens(tokenizer, model.get_output_embeddings().weight.shape[0], device)
     eos, pad = tokenizer.eos_token_id, _pad_id(tokenizer)
