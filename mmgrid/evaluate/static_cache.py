@@ -196,10 +196,11 @@ def semid_beam_search(
         score = torch.zeros(n, 1, device=device)
         for d in range(tables.depth):
             here = node.clamp(min=0)
-            tokens = tables.tokens[d][here].flatten(1)  # [prompts, beams x children]
+            allowed = tables.tokens[d][here]  # [prompts, beams, children]
             child = tables.children[d][here].masked_fill((node < 0)[..., None], -1).flatten(1)
-            total = (score[..., None] + logp.gather(2, tables.tokens[d][here])).flatten(1)
+            total = (score[..., None] + logp.gather(2, allowed)).flatten(1)
             total = total.masked_fill(child < 0, -torch.inf)
+            tokens = allowed.flatten(1)
             candidates = total.shape[1]
             if candidates < width:  # fewer continuations than beams: pad with dead ones
                 total = F.pad(total, (0, width - candidates), value=-torch.inf)
