@@ -188,6 +188,8 @@ def main() -> None:
     run("evaluate: semid", lambda: evaluation(args, False), optional=False)
     run("evaluate: title", lambda: evaluation(args, True))
     run("train: chat, padded, LoRA r=8", lambda: train(**chat, adapter="lora"))
+    lora_bf16 = {"packing": True, "adapter": "lora", "frozen_bf16": True}
+    run("train: chat, packed, LoRA r=8, frozen weights bf16", lambda: train(**chat, **lora_bf16))
     run("train: chat, packed, compile", lambda: train(**chat, packing=True, compile=True))
     flex = {"packing": True, "attention": "flex_attention"}
     run("train: chat, packed, flex_attention", lambda: train(**chat, **flex))

@@ -156,9 +156,11 @@ def qwen3_shape(
     attention: str = "auto",
     compile: bool = False,
     warmup: int = 3,
+    frozen_bf16: bool = False,
 ) -> dict:
     """Loop steps of a random Qwen3-0.6B-shaped model (float32 weights, bf16 autocast and fused
-    AdamW on CUDA), fully fine-tuned or with a LoRA adapter (r=8 on the 7 projections).
+    AdamW on CUDA), fully fine-tuned or with a LoRA adapter (r=8 on the 7 projections; with
+    ``frozen_bf16`` the frozen weights in bf16, the adapter in float32).
     Returns tokens/s, ms/step, the model FLOPs of the timed steps, TFLOP/s, MFU against the
     GPU's dense bf16 peak, peak memory and the final loss."""
     import torch
@@ -177,6 +179,8 @@ def qwen3_shape(
     if adapter == "lora":
         from peft import LoraConfig, get_peft_model
 
+        if frozen_bf16:  # frozen weights need no float32 master copy; the adapter stays float32
+            model.to(torch.bfloat16)
         lora = LoraConfig(r=8, lora_alpha=16, target_modules=PROJECTIONS, task_type="CAUSAL_LM")
         model = get_peft_model(model, lora)
     examples = random_examples(batch_size * (warmup + steps), lengths, answer, seed=0)
@@ -198,7 +202,7 @@ def qwen3_shape(
         "device": name,
         "parameters": sum(p.numel() for p in model.parameters()),
         "trained_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
-        "adapter": adapter,
+        "adapter": adapter + (", frozen weights bf16" if frozen_bf16 else ""),
         "attention": implementation,
         "packing": packing,
         "compile": compile,
