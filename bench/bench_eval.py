@@ -161,7 +161,8 @@ def timed_rows(args, model, tokenizer, trie, prompts) -> list[tuple[str, float, 
         options = {"trie": trie, "beams": args.beams}
     rows, reference = [], {}
     for name in args.backends:
-        decoder = prepare(model, name, args.compile and name == "static")
+        compiled = args.compile and name == "static"
+        decoder = prepare(model, name, compiled)
         search = decoder.generate_titles if args.titles else decoder.semid_beam_search
         search(model, tokenizer, prompts[:2], batch_size=2, **options)  # warm-up
         for batch_size in args.batch_sizes:
@@ -173,7 +174,8 @@ def timed_rows(args, model, tokenizer, trie, prompts) -> list[tuple[str, float, 
             seconds, _ = best_time(run, args.repeats)
             # titles are seeded per batch: compare backends at the same batch size
             same = "yes" if results == reference.setdefault(batch_size, results) else "no"
-            rows.append((f"{task}, {name} backend, batch {batch_size}", seconds, same))
+            label = f"{name} backend" + (", compiled" if compiled else "")
+            rows.append((f"{task}, {label}, batch {batch_size}", seconds, same))
     return rows
 
 

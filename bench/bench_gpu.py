@@ -35,8 +35,6 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent))
 sys.path.insert(0, str(BENCH))
 
-QWEN3_KEY = "qwen3 h1024 L28 ff3072 heads16/8 d128 v151936"  # mmgrid.estimate.calibration
-
 
 class StepTimeout(Exception):
     """An optional step ran out of the time left to it."""
@@ -146,16 +144,18 @@ def main() -> None:
 
     import torch
     import transformers
-    from bench_train import qwen3_shape
+    from bench_train import QWEN3_06B, qwen3_shape
+
+    from mmgrid.estimate.calibration import device_kind, shape_key
 
     steps = 1 if args.smoke else 8 if args.quick else 20
     env = {
-        "device": torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu",
+        "device": device_kind("auto"),
         "torch": torch.__version__,
         "transformers": transformers.__version__,
         "python": sys.version.split()[0],
         "date": dt.date.today().isoformat(),
-        "model": QWEN3_KEY,
+        "model": shape_key({**QWEN3_06B, "model_type": "qwen3"}),
     }
     print(json.dumps(env), flush=True)
 

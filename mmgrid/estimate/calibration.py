@@ -111,45 +111,35 @@ def device_kind(device: str = "auto") -> str:
     return f"cpu: {name}"
 
 
+def shape_key(c: Mapping[str, Any]) -> str:
+    """A model shape from Hugging Face config fields: ``qwen3 h1024 L28 ff3072 heads16/8 d128
+    v151936`` (model type, hidden and MLP sizes, layers, attention and key/value heads, head
+    size, vocabulary)."""
+    heads = c["num_attention_heads"]
+    kv = c.get("num_key_value_heads") or heads
+    head_dim = c.get("head_dim") or c["hidden_size"] // heads
+    return (
+        f"{c.get('model_type', '?')} h{c['hidden_size']} L{c['num_hidden_layers']} "
+        f"ff{c['intermediate_size']} heads{heads}/{kv} d{head_dim} v{c['vocab_size']}"
+    )
+
+
 def model_key(config: Mapping[str, Any], root: Path) -> str:
-    """The shape of the config's base LLM: ``qwen3 h1024 L28 ff3072 heads16/8 d128 v151936``
-    (a base built here gives its configured sizes, with its vocabulary's upper bound)."""
+    """:func:`shape_key` of the config's base LLM (a base built here: its configured sizes, with
+    its vocabulary's upper bound)."""
     from mmgrid.models.settings import settings_from_config
 
     base = settings_from_config(config["base"])
-    if base.path:
-        path = Path(base.path) if Path(base.path).is_absolute() else root / base.path
-        try:
-            c = json.loads((path / "config.json").read_text())
-        except (OSError, json.JSONDecodeError) as err:
-            raise InputError(
-                f"config key base.path: cannot read {path / 'config.json'} ({err})"
-            ) from None
-        heads = c["num_attention_heads"]
-        shape = (
-            c.get("model_type", "?"),
-            c["hidden_size"],
-            c["num_hidden_layers"],
-            c["intermediate_size"],
-            heads,
-            c.get("num_key_value_heads") or heads,
-            c.get("head_dim") or c["hidden_size"] // heads,
-            c["vocab_size"],
-        )
-    else:
-        m = base.model
-        shape = (
-            "qwen3",
-            m.hidden_size,
-            m.num_hidden_layers,
-            m.intermediate_size,
-            m.num_attention_heads,
-            m.num_key_value_heads,
-            m.head_dim,
-            base.tokenizer.vocab_size,
-        )
-    kind, hidden, layers, ff, heads, kv, head_dim, vocab = shape
-    return f"{kind} h{hidden} L{layers} ff{ff} heads{heads}/{kv} d{head_dim} v{vocab}"
+    if not base.path:
+        sizes = asdict(base.model)
+        return shape_key({**sizes, "model_type": "qwen3", "vocab_size": base.tokenizer.vocab_size})
+    path = Path(base.path) if Path(base.path).is_absolute() else root / base.path
+    try:
+        return shape_key(json.loads((path / "config.json").read_text()))
+    except (OSError, json.JSONDecodeError, KeyError) as err:
+        raise InputError(
+            f"config key base.path: cannot read {path / 'config.json'} ({err})"
+        ) from None
 
 
 def job_seconds(benchmark: Path) -> float:
