@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 from collections import defaultdict
 from pathlib import Path
 
@@ -36,16 +35,13 @@ def main() -> None:
         model_key,
         read_rates,
     )
-    from mmgrid.estimate.counts import count_cells, count_models
-    from mmgrid.estimate.data import Workspace
+    from mmgrid.estimate.counts import count_work
     from mmgrid.estimate.report import estimate, rule_of
     from mmgrid.estimate.workflow_config import find_workflow, load_config
 
     run = Path(args.run)
     config = load_config(args.configfile, run, find_workflow(None))
-    with tempfile.TemporaryDirectory() as scratch:
-        ws = Workspace(config, run, Path(scratch), ingest=False, log=lambda _: None)
-        cells, models = count_cells(ws, log=lambda _: None), count_models(ws)
+    cells, models = count_work(config, run, ingest=False, log=lambda _: None)
     device = args.device_kind or device_kind(config["device"])
     rates = read_rates(args.table or CALIBRATION)
     lines = estimate(cells, models, rates, device, model_key(config, run))

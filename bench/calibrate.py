@@ -19,7 +19,6 @@ import argparse
 import datetime as dt
 import json
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,15 +27,12 @@ sys.path.insert(0, str(ROOT))
 
 def from_run(args) -> list:
     from mmgrid.estimate.calibration import device_kind, fit_to_run, model_key
-    from mmgrid.estimate.counts import count_cells, count_models
-    from mmgrid.estimate.data import Workspace
+    from mmgrid.estimate.counts import count_work
     from mmgrid.estimate.workflow_config import find_workflow, load_config
 
     run = Path(args.run)
     config = load_config(args.configfile, run, find_workflow(None))
-    with tempfile.TemporaryDirectory() as scratch:
-        ws = Workspace(config, run, Path(scratch), ingest=False, log=lambda _: None)
-        cells, models = count_cells(ws, log=lambda _: None), count_models(ws)
+    cells, models = count_work(config, run, ingest=False, log=lambda _: None)
     device = args.device_kind or device_kind(config["device"])
     files = " ".join(f"--configfile {c}" for c in args.configfile)
     source = f"bench/calibrate.py --run DIR {files} ({dt.date.today()})".replace("  ", " ")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from pathlib import Path
 
 from mmgrid.errors import InputError
@@ -59,8 +58,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _estimate(args: argparse.Namespace) -> int:
     from mmgrid.estimate.calibration import CALIBRATION, device_kind, model_key, read_rates
-    from mmgrid.estimate.counts import count_cells, count_models
-    from mmgrid.estimate.data import Workspace
+    from mmgrid.estimate.counts import count_work
     from mmgrid.estimate.report import estimate, format_table, summary, write_csv
     from mmgrid.estimate.workflow_config import find_workflow, load_config
 
@@ -71,10 +69,9 @@ def _estimate(args: argparse.Namespace) -> int:
     device = args.device_kind or device_kind(config["device"])
     model = model_key(config, root)
     log = (lambda _: None) if args.quiet else print
-    with tempfile.TemporaryDirectory(prefix="mmgrid-estimate.") as scratch:
-        ws = Workspace(config, root, Path(scratch), ingest=not args.no_ingest, log=log)
-        cells = count_cells(ws, max_samples=args.max_samples, log=log)
-        models = count_models(ws)
+    cells, models = count_work(
+        config, root, ingest=not args.no_ingest, max_samples=args.max_samples, log=log
+    )
     lines = estimate(cells, models, read_rates(args.calibration or CALIBRATION), device, model)
     if args.csv:
         write_csv(lines, args.csv)

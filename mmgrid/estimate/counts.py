@@ -13,9 +13,11 @@ samples stage draws them (the ``n_users`` of its metric files).
 from __future__ import annotations
 
 import random
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NamedTuple
+from pathlib import Path
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -222,3 +224,18 @@ def count_models(ws: Workspace) -> list[EvalWork]:
         )
         for m in models
     ]
+
+
+def count_work(
+    config: dict[str, Any],
+    directory: Path,
+    *,
+    ingest: bool = True,
+    max_samples: int | None = None,
+    log: Callable[[str], None] = print,
+) -> tuple[list[CellWork], list[EvalWork]]:
+    """The work of the training cells and evaluated models of a run of ``config`` in
+    ``directory`` (anything built for counting goes to a scratch directory, removed after)."""
+    with tempfile.TemporaryDirectory(prefix="mmgrid-estimate.") as scratch:
+        ws = Workspace(config, directory, Path(scratch), ingest=ingest, log=log)
+        return count_cells(ws, max_samples=max_samples, log=log), count_models(ws)
