@@ -3,7 +3,8 @@
 - ``mmgrid merge SPEC.yaml OUT_DIR``: merge checkpoints as a spec describes (docs/merging.md);
 - ``mmgrid verify [MANIFEST]``: check a run's artefacts against its manifest;
 - ``mmgrid clean --stale [DIR ...]``: remove the temporaries that killed jobs left;
-- ``mmgrid check-config FILE ...``: the workflow's config checks, without Snakemake.
+- ``mmgrid check-config FILE ...``: the workflow's config checks, without Snakemake;
+- ``mmgrid estimate``: the work and device hours of a run, before it runs.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from mmgrid import __version__
 
 def build_parser() -> argparse.ArgumentParser:
     from mmgrid import clean, verify, workflow_config
+    from mmgrid.estimate import cli as estimate_cli
     from mmgrid.merge import cli as merge_cli
 
     parser = argparse.ArgumentParser(
@@ -29,6 +31,11 @@ def build_parser() -> argparse.ArgumentParser:
         ("verify", verify, "check every artefact of a run against its manifest"),
         ("clean", clean, "remove temporaries whose writer is gone"),
         ("check-config", workflow_config, "check workflow config files as the workflow does"),
+        (
+            "estimate",
+            estimate_cli,
+            "count the work of every job and estimate device hours, before a run",
+        ),
     ):
         sub = commands.add_parser(
             name,

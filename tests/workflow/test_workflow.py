@@ -335,3 +335,35 @@ def test_changing_one_domains_learning_rate_reruns_only_its_cells(tiny_run, tmp_
     assert jobs == {"train": 2 * 3, "merge": 15, "evaluate": 2 * 3, "analysis": 1, "manifest": 1}
     proc = snakemake(work, "--dry-run", "results/all", configfile=edited)
     assert "domain=Video_Games" not in proc.stdout
+
+
+def test_estimate_before_any_job_predicts_the_tiny_runs_tokens_and_queries(tiny_run, tmp_path):
+    """`mmgrid estimate` in an empty directory (it generates, ingests and trains the tokenizer as
+    the jobs would) predicts exactly what the run's training and evaluation jobs recorded."""
+    import pandas as pd
+
+    from mmgrid.cli import main
+
+    out = tmp_path / "estimate.csv"
+    args = ["estimate", "--configfile", str(TINY), "--directory", str(tmp_path), "--csv", str(out)]
+    assert main([*args, "--quiet"]) == 0
+    assert not (tmp_path / "results").exists()  # nothing written into the working directory
+    frame = pd.read_csv(out)
+    cells = frame[frame["kind"] == "cell"]
+    assert len(cells) == 2 * 2 * 3 + 2
+    for row in cells.itertuples():
+        recorded = json.loads((tiny_run / f"results/checkpoints/{row.name}/train.json").read_text())
+        training = recorded["training"]
+        assert row.samples == recorded["examples"] + recorded["heldout_examples"], row.name
+        assert row.examples == recorded["examples"], row.name
+        assert row.steps == training["steps"], row.name
+        assert row.input_tokens == training["input_tokens"], row.name
+        assert row.trained_tokens == training["trained_tokens"], row.name
+    models = frame[frame["kind"] == "model"]
+    metrics = list((tiny_run / "results/metrics").glob("*/*"))
+    assert len(models) == len(metrics)
+    for row in models.itertuples():
+        folder = tiny_run / "results/metrics" / row.paradigm / row.name
+        users = [json.loads(f.read_text())["n_users"] for f in folder.glob("*.json")]
+        assert len(users) == len(row.domains.split("+"))
+        assert row.queries == sum(users), row.name
