@@ -132,8 +132,37 @@ def merge_jobs(
     return sorted(jobs, key=lambda j: (j.paradigm, j.name))
 
 
-def _options(section: Mapping[str, Any], method: str) -> dict[str, Any]:
-    return {**DEFAULT_OPTIONS[method], **((section.get("options") or {}).get(method) or {})}
+def _options(section: Mapping[str, Any], method: str, key: str) -> dict[str, Any]:
+    """The engine options of ``method`` (defaults, then the config's), validated by the merge
+    engine's own parser now, so that a typo fails when the workflow is parsed, naming ``key``."""
+    from mmgrid.merge.methods import parse_options  # numpy: only when there are merges
+
+    given = section.get("options") or {}
+    for name, options in given.items():  # every method's, also one not used (yet)
+        parse_options(name, options or {}, f"{key}.options.{name}", "config")
+    return {**DEFAULT_OPTIONS[method], **(given.get(method) or {})}
+
+
+def _weights(section: Mapping[str, Any], domain: str, key: str) -> list[float]:
+    """A domain's temporal weights (its override, else the section's): finite numbers in
+    [0, 1] whose merge names (two decimals) differ; errors name the key they come from."""
+    override = (section.get("domains") or {}).get(domain) or {}
+    if "weights" in override:
+        key, weights = f"{key}.domains.{domain}.weights", override["weights"]
+    else:
+        key, weights = f"{key}.weights", section["weights"]
+    named: dict[str, float] = {}
+    for w in weights:
+        if isinstance(w, bool) or not isinstance(w, int | float) or not 0.0 <= w <= 1.0:
+            raise InputError(f"config key {key}: {w!r} is not a number in [0, 1]")
+        label = _fmt(float(w))
+        if label in named:
+            raise InputError(
+                f"config key {key}: weights {named[label]} and {w} would both name the merge "
+                f"...-w{label} (names keep two decimals); change one of them in {key}"
+            )
+        named[label] = w
+    return [float(w) for w in weights]
 
 
 def _check_methods(methods: Sequence[str], key: str) -> None:
@@ -211,7 +240,7 @@ def _cross_domain(config, section, paradigm, domains, periods, first) -> list[Me
             )
         members = sorted(set(members))
         for method in methods:
-            options = _options(section, method)
+            options = _options(section, method, "merges.cross_domain")
             c = _source_coeff(section, method, members)
             if method == "extrapolate" and len(members) != 2:
                 raise InputError(
@@ -280,7 +309,8 @@ def _temporal(config, section, paradigm, domains, periods, first) -> list[MergeJ
             "config key merges.temporal.method: extrapolate takes no weights; the sweep's linear "
             "merge with weight w is the study's extrapolation with alpha = w - 1 (docs/merging.md)"
         )
-    _check_not_averaging(method, _options(section, method), 1.0, "merges.temporal.options")
+    options = _options(section, method, "merges.temporal")
+    _check_not_averaging(method, options, 1.0, "merges.temporal.options")
     sid_rows = section.get("sid_rows", "merged")
     if sid_rows not in TEMPORAL_SID_ROWS:
         raise InputError(
@@ -296,11 +326,9 @@ def _temporal(config, section, paradigm, domains, periods, first) -> list[MergeJ
         )
     jobs = []
     for domain in domains:
-        weights = (overrides.get(domain) or {}).get("weights", section["weights"])
+        weights = _weights(section, domain, "merges.temporal")
         for w in weights:
-            if not 0.0 <= float(w) <= 1.0:
-                raise InputError(f"config key merges.temporal.weights: {w} is outside [0, 1]")
-            name = f"temporal-{domain}-{old}+{new}-{method}-w{_fmt(float(w))}"
+            name = f"temporal-{domain}-{old}+{new}-{method}-w{_fmt(w)}"
             name += f"-ref_{ref}" if ref else ""
             jobs.append(
                 MergeJob(
@@ -308,10 +336,10 @@ def _temporal(config, section, paradigm, domains, periods, first) -> list[MergeJ
                     name=name,
                     kind="temporal",
                     method=method,
-                    options=_options(section, method),
+                    options=options,
                     inputs=(
-                        (old, cell_dir(paradigm, domain, old), round(1.0 - float(w), 10)),
-                        (new, cell_dir(paradigm, domain, new), float(w)),
+                        (old, cell_dir(paradigm, domain, old), round(1.0 - w, 10)),
+                        (new, cell_dir(paradigm, domain, new), w),
                     ),
                     reference=_reference(config, paradigm, ref, domain, first) if ref else None,
                     reference_name=ref,
@@ -319,7 +347,7 @@ def _temporal(config, section, paradigm, domains, periods, first) -> list[MergeJ
                     domains=(domain,),
                     family=f"temporal-{domain}-{old}+{new}",
                     periods=(old, new),
-                    weight=float(w),
+                    weight=w,
                     sid_rows_from=old if paradigm == "semid" and sid_rows == "older" else None,
                 )
             )

@@ -86,7 +86,7 @@ def test_temporal_reference_can_be_a_period_and_weights_per_domain():
         ({"cross_domain": {**CROSS, "sets": [["Books", "Toys"]]}}, "Toys is not one"),
         ({"cross_domain": {**CROSS, "sets": [["Books"]]}}, ">= 2 configured domains"),
         ({"cross_domain": {**CROSS, "references": ["nope"]}}, "unknown reference 'nope'"),
-        ({"temporal": {**TEMPORAL, "weights": [1.5]}}, "outside"),
+        ({"temporal": {**TEMPORAL, "weights": [1.5]}}, r"weights: 1.5 is not a number in \[0, 1\]"),
         ({"temporal": {**TEMPORAL, "domains": {"Toys": {}}}}, "temporal.domains.Toys"),
         ({"cross_domain": {**CROSS, "source_coeff": 1.5}}, "source_coeff: 1.5 is outside"),
         (

@@ -160,8 +160,10 @@ def ingest_domain(
     wanted = set(pc.unique(source.column("item_id")).to_pylist())
     meta_items, meta_report = read_meta(meta, wanted, settings.meta_text)
     counts["meta_lines"] = meta_report.lines
+    counts["meta_invalid_utf8_skipped"] = meta_report.invalid_utf8
     counts["meta_invalid_json_skipped"] = meta_report.invalid_json
     counts["meta_missing_asin_skipped"] = meta_report.missing_asin
+    counts["meta_invalid_asin_skipped"] = meta_report.invalid_asin
     counts["items_without_title"] = len(wanted) - len(meta_items)
     table = table.filter(
         pc.is_in(table.column("item_id"), pa.array(sorted(meta_items), pa.string()))

@@ -29,6 +29,7 @@ import pyarrow.parquet as pq
 
 from mmgrid.atomic import atomic_paths, dumps_json
 from mmgrid.errors import InputError
+from mmgrid.evaluate.backends import Backend, prepare
 from mmgrid.evaluate.grounding import min_distances, popularity_coefficients, ranking_keys
 from mmgrid.evaluate.metrics import metrics_from_ranks, rank_by_key, rank_in_list, rank_table
 from mmgrid.evaluate.settings import EvalSettings
@@ -236,15 +237,24 @@ def evaluate_loaded(
         f"{len(data.index.item_ids)} items"
     )
     extra: dict[str, Any] = {}
+    decoder = prepare(model, settings.backend, settings.compile)
     if paradigm == "semid":
         ranks = _semid_ranks(
-            model, tokenizer, prompts, data.targets, data.index, settings, progress
+            decoder, model, tokenizer, prompts, data.targets, data.index, settings, progress
         )
     else:
         if encoder is None:
             raise InputError("title evaluation needs the item index's text encoder")
         ranks = _title_ranks(
-            model, tokenizer, prompts, data, settings, seed, encoder=encoder, progress=progress
+            decoder,
+            model,
+            tokenizer,
+            prompts,
+            data,
+            settings,
+            seed,
+            encoder=encoder,
+            progress=progress,
         )
         extra = {"encoder": encoder.name, **data.extra}
     decoded = time.perf_counter()
@@ -274,13 +284,15 @@ def evaluate_loaded(
     return {**document, "timings_s": {"decode_and_rank": round(seconds, 3)}}
 
 
-def _semid_ranks(model, tokenizer, prompts, targets, index: ItemIndex, settings, progress):
-    from mmgrid.evaluate.generate import semid_beam_search, sid_token_ids
+def _semid_ranks(
+    decoder: Backend, model, tokenizer, prompts, targets, index: ItemIndex, settings, progress
+):
+    from mmgrid.evaluate.generate import sid_token_ids
     from mmgrid.evaluate.trie import SidTrie
 
     token_ids = sid_token_ids(tokenizer, index.levels, index.codebook_size)
     trie = SidTrie.from_codes(index.codes, token_ids, tokenizer.eos_token_id)
-    ranked = semid_beam_search(
+    ranked = decoder.semid_beam_search(
         model,
         tokenizer,
         prompts,
@@ -293,6 +305,7 @@ def _semid_ranks(model, tokenizer, prompts, targets, index: ItemIndex, settings,
 
 
 def _title_ranks(
+    decoder: Backend,
     model,
     tokenizer,
     prompts,
@@ -303,9 +316,7 @@ def _title_ranks(
     encoder,
     progress: bool,
 ) -> list[int | None]:
-    from mmgrid.evaluate.generate import generate_titles
-
-    titles = generate_titles(
+    titles = decoder.generate_titles(
         model,
         tokenizer,
         prompts,

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +67,7 @@ def fit_hllm(
         tokenizer, item_texts(catalogue, model.config.item_prompt), model.config
     )
     sequences = data.rows
-    n_heldout = min(s.heldout_samples, max(1, len(sequences) // 10))
+    n_heldout = s.heldout_count(len(sequences))
     if len(sequences) - n_heldout < 1:
         raise InputError(
             f"{', '.join(map(str, shards))}: too few training sequences for period "
@@ -103,7 +104,8 @@ def fit_hllm(
         )
     if h.gradient_checkpointing:  # the item LLM holds nearly all activations
         model.item_llm.activation_checkpointing_enable()
-    config = s.loop_config(seed, progress)
+    # sequences of item embeddings, collated by SequenceCollate: train.packing is for chat samples
+    config = replace(s.loop_config(seed, progress), packing=False)
     collate = SequenceCollate(tokens, h.num_negatives, derive_seed(seed, "hllm", "negatives"))
     summary = train(
         model, examples, config, collate=collate, loss_fn=loss_fn, log_path=log_path, desc="train"
@@ -178,7 +180,7 @@ def train_hllm_cell(
 
         torch.set_num_threads(threads)
     init_dir, out_dir = Path(init_dir), Path(out_dir)
-    with atomic_dir(out_dir) as tmp:
+    with atomic_dir(out_dir, marker=TRAIN_SUMMARY, inputs=[init_dir]) as tmp:
         model, tokenizer, result = fit_hllm(
             init_dir=init_dir,
             shards=shards,

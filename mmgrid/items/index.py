@@ -113,7 +113,7 @@ def build_index(
         "seed": seed,
         **sids.stats,
     }
-    with atomic_dir(out_dir) as tmp:
+    with atomic_dir(out_dir, marker=REPORT) as tmp:
         np.save(tmp / EMBEDDINGS, embeddings)
         np.save(tmp / CODEBOOKS, sids.codebooks)
         table.to_parquet(tmp / SEMANTIC_IDS, index=False)

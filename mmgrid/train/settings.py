@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mmgrid.errors import InputError
+from mmgrid.models.attention import check_attention
 from mmgrid.settings import from_mapping, require_at_least
 
 if TYPE_CHECKING:
@@ -72,10 +73,27 @@ class CellTrainSettings:
     heldout_samples: int = 64
     """Samples held out (the latest ones) to report the loss before and after training."""
     device: str = "auto"
+    packing: bool = True
+    """Pack each optimizer step's samples into rows of whole samples (no attention across
+    samples) instead of padding them per micro-batch: same examples, loss and update, fewer
+    padding tokens (mmgrid.train.packing)."""
+    micro_batch_tokens: int | None = None
+    """With packing: tokens (rows x row width) per forward pass; null = at most ``batch_size``
+    rows, which never needs more memory than the padded micro-batches."""
+    attention: str = "auto"
+    """``auto`` (FlashAttention 2 on CUDA when flash-attn is installed, else sdpa), ``sdpa``,
+    ``eager``, ``flash_attention_2`` or ``flex_attention`` (mmgrid.models.attention)."""
+    compile: bool = False
+    """Run the training steps through ``torch.compile`` (pays a compilation on the first steps)."""
     lora: LoraSettings = field(default_factory=LoraSettings)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def heldout_count(self, n: int) -> int:
+        """Of ``n`` samples (or sequences), how many the latest are held out: a tenth, at least
+        one, at most ``heldout_samples``."""
+        return min(self.heldout_samples, max(1, n // 10))
 
     def loop_config(self, seed: int, progress: bool) -> TrainConfig:
         """The training loop's hyper-parameters for these settings (imports torch)."""
@@ -97,6 +115,9 @@ class CellTrainSettings:
             seed=seed,
             device=self.device,
             progress=progress,
+            packing=self.packing,
+            micro_batch_tokens=self.micro_batch_tokens,
+            compile=self.compile,
         )
 
     def torch_dtype(self) -> torch.dtype:
@@ -137,6 +158,12 @@ def _check(s: CellTrainSettings, key: str) -> CellTrainSettings:
     require_at_least(s, positive, 1, key)
     if s.lr <= 0:
         raise InputError(f"config key '{key}.lr' must be > 0, got {s.lr}")
+    if s.micro_batch_tokens is not None and s.micro_batch_tokens < s.max_length:
+        raise InputError(
+            f"config key '{key}.micro_batch_tokens' must be null or >= max_length "
+            f"({s.max_length}), got {s.micro_batch_tokens}"
+        )
+    check_attention(s.attention, f"{key}.attention")
     if s.lora.r < 1:
         raise InputError(f"config key '{key}.lora.r' must be >= 1, got {s.lora.r}")
     return s

@@ -358,3 +358,99 @@ def test_token_cut_needs_a_base_model_directory():
     params = ingest_params({**config, "base": {"path": "models/Qwen3-0.6B"}})
     assert params["description_max_tokens"] == 64 and params["recency_days"] == [30, 90]
     assert settings_from_params({**params, "periods": {}}).description_max_tokens == 64
+
+
+def write_raw(tmp: Path, ratings: list[bytes], meta: list[bytes]) -> tuple[Path, Path]:
+    """Raw files from exact bytes (lines joined with newlines), for encoding edge cases."""
+    paths = tmp / "D.csv.gz", tmp / "meta_D.jsonl.gz"
+    for path, lines in zip(paths, (ratings, meta), strict=True):
+        with gzip.open(path, "wb") as f:
+            f.write(b"\n".join(lines) + b"\n")
+    return paths
+
+
+def raw_lines() -> tuple[list[bytes], list[bytes]]:
+    ratings = [b"user_id,parent_asin,rating,timestamp"]
+    ratings += [",".join(map(str, r)).encode() for r in base_rows()]
+    meta = [
+        json.dumps({"parent_asin": k, "title": t, "description": d}).encode()
+        for k, (t, d) in META.items()
+    ]
+    return ratings, meta
+
+
+def ingest_raw(tmp: Path, ratings: list[bytes], meta: list[bytes]) -> dict:
+    paths = write_raw(tmp, ratings, meta)
+    return ingest_domain("D", *paths, settings(), **outputs(tmp))
+
+
+def test_invalid_utf8_meta_line_is_skipped_and_counted(tmp_path):
+    ratings, meta = raw_lines()
+    meta.insert(1, b'{"parent_asin": "b", "title": "Broken \xff title"}')
+    stats = ingest_raw(tmp_path, ratings, meta)
+    assert stats["filtering"]["meta_invalid_utf8_skipped"] == 1
+    items = pq.read_table(tmp_path / "items.parquet").to_pylist()
+    assert {i["item_id"]: i["title"] for i in items} == {"a": "Title a", "b": "Title b"}
+
+
+def test_invalid_utf8_in_ratings_names_the_line(tmp_path):
+    ratings, meta = raw_lines()
+    ratings[3] = b"u1,\xffa,5.0,1583020800000"
+    with pytest.raises(InputError, match=r"D\.csv\.gz: line 4: not valid UTF-8") as err:
+        ingest_raw(tmp_path, ratings, meta)
+    assert "byte 0xff" in str(err.value)
+    assert no_outputs(tmp_path)
+
+
+def test_a_utf8_bom_is_accepted(tmp_path):
+    ratings, meta = raw_lines()
+    without, with_bom = tmp_path / "plain", tmp_path / "bom"
+    without.mkdir()
+    with_bom.mkdir()
+    plain = ingest_raw(without, ratings, meta)
+    bom = b"\xef\xbb\xbf"
+    stats = ingest_raw(with_bom, [bom + ratings[0], *ratings[1:]], [bom + meta[0], *meta[1:]])
+    assert stats == plain
+    for name in ("items.parquet", "shards/test.parquet"):
+        assert (with_bom / name).read_bytes() == (without / name).read_bytes()
+
+
+def test_negative_timestamp_is_before_1970_not_seconds(tmp_path):
+    ratings, meta = raw_lines()
+    ratings[3] = b"u1,a,5.0,-1000"
+    with pytest.raises(InputError, match=r"line 4: timestamp -1000 is before 1970") as err:
+        ingest_raw(tmp_path, ratings, meta)
+    assert "looks like seconds" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        (b"u1 ,a,5.0,1583020800000", r"line 4: user_id 'u1 ' has leading or trailing"),
+        (b" u1,a,5.0,1583020800000", r"line 4: user_id ' u1' has leading or trailing"),
+        (b"u1,a\t,5.0,1583020800000", r"line 4: parent_asin 'a\\t' has leading or trailing"),
+        (b"u\x001,a,5.0,1583020800000", r"line 4: user_id 'u\\x001' contains a NUL byte"),
+    ],
+)
+def test_ids_with_surrounding_spaces_or_nul_are_rejected_with_the_line(tmp_path, bad, message):
+    ratings, meta = raw_lines()
+    ratings[3] = bad
+    with pytest.raises(InputError, match=message):
+        ingest_raw(tmp_path, ratings, meta)
+    assert no_outputs(tmp_path)
+
+
+def test_meta_asin_with_surrounding_spaces_is_skipped_and_counted(tmp_path):
+    ratings, meta = raw_lines()
+    meta.append(json.dumps({"parent_asin": "c ", "title": "Spaced"}).encode())
+    stats = ingest_raw(tmp_path, ratings, meta)
+    assert stats["filtering"]["meta_invalid_asin_skipped"] == 1
+
+
+def test_a_json_list_title_becomes_its_joined_text(tmp_path):
+    ratings, meta = raw_lines()
+    meta[0] = json.dumps({"parent_asin": "a", "title": ["Part", " One "], "description": []})
+    meta[0] = meta[0].encode()
+    ingest_raw(tmp_path, ratings, meta)
+    items = pq.read_table(tmp_path / "items.parquet").to_pylist()
+    assert items[0]["title"] == "Part One"

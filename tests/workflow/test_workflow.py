@@ -5,18 +5,14 @@ from __future__ import annotations
 import gzip
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 
 from mmgrid.manifest import sha256_file
-from tests.workflow.smk import ROOT, planned_jobs, snakemake
+from tests.workflow.smk import NONDETERMINISTIC, ROOT, TINY, copy_run, planned_jobs, snakemake
 
-TINY = ROOT / "tests" / "config.tiny.yaml"
-# files that record wall times (everything else of a rerun must be byte-identical)
-NONDETERMINISTIC = {"report.json", "train.json", "train_log.csv", "merge.json"}
 pytestmark = pytest.mark.workflow
 
 
@@ -27,7 +23,7 @@ def test_schema_rejects_unknown_key_before_any_job(tmp_path):
     bad.write_text(yaml.safe_dump(config))
     proc = snakemake(tmp_path, "--dry-run", configfile=bad, check=False)
     assert proc.returncode != 0
-    assert "'domians' was unexpected" in proc.stdout + proc.stderr
+    assert "config key domians: unknown key" in proc.stdout + proc.stderr
     assert not (tmp_path / "results").exists()
 
 
@@ -57,6 +53,7 @@ def grid_jobs(
         "train": paradigms * n_domains * (periods - 1),
         "train_pooled": paradigms,
         "analysis": 1,
+        "manifest": 1,
         "all": 1,
     }
 
@@ -126,13 +123,6 @@ def test_slurm_profile_dry_run(tmp_path):
     assert "ingest" in proc.stdout
 
 
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory) -> Path:
-    work = tmp_path_factory.mktemp("tiny")
-    snakemake(work, "--cores", "2", "results/all", configfile=TINY)
-    return work
-
-
 def test_tiny_run_writes_every_stage(tiny_run):
     config = yaml.safe_load(TINY.read_text())
     for domain in config["domains"]:
@@ -189,7 +179,7 @@ def test_changing_one_domains_weight_grid_reruns_only_its_merges(tiny_run, tmp_p
     edited = tmp_path / "edited.yaml"
     edited.write_text(yaml.safe_dump(config, sort_keys=False))
     jobs = planned_jobs(work, "results/all", configfile=edited)
-    assert jobs == {"merge": 2, "evaluate": 2, "analysis": 1, "all": 1}
+    assert jobs == {"merge": 2, "evaluate": 2, "analysis": 1, "manifest": 1}
     proc = snakemake(work, "--dry-run", "results/all", configfile=edited)
     planned = re.findall(r"wildcards: paradigm=\w+, spec=(\S+)", proc.stdout)
     assert sorted(planned) == ["temporal-Books-phase1+phase2-linear-w0.25"] * 2
@@ -305,7 +295,7 @@ def test_changing_k_reruns_only_the_metric_jobs(tiny_run, tmp_path):
     jobs = planned_jobs(work, "results/all", configfile=edited)
     # every evaluation batch (per paradigm 2 domains' cells, the pooled base, 1 pair, 2 sweeps)
     # and the analysis that reads them
-    assert jobs == {"evaluate": 2 * (2 + 1 + 1 + 2), "baselines": 2, "analysis": 1, "all": 1}
+    assert jobs == {"evaluate": 2 * (2 + 1 + 1 + 2), "baselines": 2, "analysis": 1, "manifest": 1}
 
 
 def test_second_dry_run_has_nothing_to_do(tiny_run):
@@ -335,12 +325,6 @@ def test_rerun_is_byte_identical(tiny_run, tmp_path):
                 assert f.read_bytes() == twin.read_bytes(), f
 
 
-def copy_run(tiny_run: Path, tmp_path: Path) -> Path:
-    work = tmp_path / "copy"
-    shutil.copytree(tiny_run, work, symlinks=True)
-    return work
-
-
 def test_changing_one_raw_file_reruns_only_that_domains_data_jobs(tiny_run, tmp_path):
     work = copy_run(tiny_run, tmp_path)
     raw = work / "results/raw/Books.csv.gz"
@@ -365,6 +349,38 @@ def test_changing_one_domains_learning_rate_reruns_only_its_cells(tiny_run, tmp_
     jobs = planned_jobs(work, "results/all", configfile=edited)
     # Books' cells, the merges that read them (cross-domain: title 3, semid 6; temporal 2 x 3),
     # and per paradigm the evaluation batches of those: Books' cells, the pair, Books' sweep
-    assert jobs == {"train": 2 * 3, "merge": 15, "evaluate": 2 * 3, "analysis": 1, "all": 1}
+    assert jobs == {"train": 2 * 3, "merge": 15, "evaluate": 2 * 3, "analysis": 1, "manifest": 1}
     proc = snakemake(work, "--dry-run", "results/all", configfile=edited)
     assert "domain=Video_Games" not in proc.stdout
+
+
+def test_estimate_before_any_job_predicts_the_tiny_runs_tokens_and_queries(tiny_run, tmp_path):
+    """`mmgrid estimate` in an empty directory (it generates, ingests and trains the tokenizer as
+    the jobs would) predicts exactly what the run's training and evaluation jobs recorded."""
+    import pandas as pd
+
+    from mmgrid.cli import main
+
+    out = tmp_path / "estimate.csv"
+    args = ["estimate", "--configfile", str(TINY), "--directory", str(tmp_path), "--csv", str(out)]
+    assert main([*args, "--quiet"]) == 0
+    assert not (tmp_path / "results").exists()  # nothing written into the working directory
+    frame = pd.read_csv(out)
+    cells = frame[frame["kind"] == "cell"]
+    assert len(cells) == 2 * 2 * 3 + 2
+    for row in cells.itertuples():
+        recorded = json.loads((tiny_run / f"results/checkpoints/{row.name}/train.json").read_text())
+        training = recorded["training"]
+        assert row.samples == recorded["examples"] + recorded["heldout_examples"], row.name
+        assert row.examples == recorded["examples"], row.name
+        assert row.steps == training["steps"], row.name
+        assert row.input_tokens == training["input_tokens"], row.name
+        assert row.trained_tokens == training["trained_tokens"], row.name
+    models = frame[frame["kind"] == "model"]
+    metrics = list((tiny_run / "results/metrics").glob("*/*"))
+    assert len(models) == len(metrics)
+    for row in models.itertuples():
+        folder = tiny_run / "results/metrics" / row.paradigm / row.name
+        users = [json.loads(f.read_text())["n_users"] for f in folder.glob("*.json")]
+        assert len(users) == len(row.domains.split("+"))
+        assert row.queries == sum(users), row.name
