@@ -373,3 +373,43 @@ def test_recency_knob_alone_changes_which_items_are_chosen(tmp_path: Path) -> No
         test = ratings[(ts >= _ms("2023-01-01")) & (ts < _ms("2023-04-01"))]
         shares.append(float((test["parent_asin"].map(first_seen) >= _ms("2022-07-01")).mean()))
     assert shares[1] > shares[0] + 0.2, shares
+
+
+def _continuation_share(ratings: pd.DataFrame, meta: list[dict]) -> float:
+    """Share of a user's consecutive interactions where the second is the next numbered title
+    of the first's series, read from the written files alone (titles end in ``N``)."""
+    number = re.compile(r"^(.*?)\D*(\d+)\D*$")
+    parts = {}
+    for m in meta:
+        found = number.match(m["title"] or "")
+        if found:
+            parts[m["parent_asin"]] = (found.group(1), int(found.group(2)))
+    rows = ratings.sort_values(["user_id", "timestamp"], kind="stable")
+    pairs = zip(rows.user_id, rows.parent_asin, rows.user_id[1:], rows.parent_asin[1:], strict=False)
+    steps = hits = 0
+    for u1, a1, u2, a2 in pairs:
+        if u1 != u2:
+            continue
+        steps += 1
+        p1, p2 = parts.get(a1), parts.get(a2)
+        hits += bool(p1 and p2 and p1[0] == p2[0] and p2[1] == p1[1] + 1)
+    return hits / steps
+
+
+def test_series_continuation_is_planted_and_recorded(tmp_path: Path) -> None:
+    shares = {}
+    for rate in (0.0, 0.5):
+        out = tmp_path / str(rate)
+        settings = SyntheticSettings(n_users=400, n_items=250, recency=0.5, continuation=rate)
+        summary = _generate(out, "Books", settings)
+        ratings, meta = _read(out, "Books")
+        truth = json.loads((out / "Books.truth.json").read_text())
+        assert truth["settings"]["continuation"] == rate
+        assert truth["summary"] == summary
+        assert 0 < summary["series_items"] < 250
+        shares[rate] = (_continuation_share(ratings, meta), summary["series_continuation_share"])
+    # a continuation needs a previous item in a series whose next member is already released
+    assert shares[0.0][1] < 0.02
+    assert shares[0.5][1] > 0.08
+    # the titles alone show the planted series (numbered titles of other series add a few hits)
+    assert shares[0.5][0] > shares[0.0][0] + 0.05

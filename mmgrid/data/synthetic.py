@@ -21,6 +21,11 @@ The behavioural model, in one place:
   ``taste * trend(month)``.
 * **Recency.** Within the topic, an item released before the month starts is picked with
   probability proportional to ``appeal * (floor + (1 - floor) * 2 ** (-age / half_life))``.
+* **Series.** A ``series_share`` of each topic's items form series of consecutive releases
+  (sagas, seasons, sequels; ``series_length`` items on average, titles numbered). With
+  probability ``continuation`` a user's next interaction is the next member of the series of
+  their previous item, once it is released: the sequential signal a recommender can learn
+  from the history beyond popularity.
 * Duplicate (user, item) pairs keep their first interaction; the result is cut to the
   iterative ``core``-core, as the real files are 5-core.
 
@@ -244,7 +249,7 @@ def _series(
         lengths = 2 + rng.poisson(mean_length - 2.0, size=len(chosen) // 2 + 1)
         starts = np.concatenate([[0], np.cumsum(lengths)])
         starts = starts[starts < len(chosen)]
-        ends = np.minimum(np.append(starts[1:], len(chosen)), len(chosen))
+        ends = np.append(starts[1:], len(chosen))[: len(starts)]
         for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
             if b - a < 2:
                 continue
@@ -476,6 +481,20 @@ def _summary(
     }
 
 
+def _series_summary(cat: _Catalogue, user: np.ndarray, item: np.ndarray) -> dict[str, Any]:
+    """How much series structure was written: catalogue series and the share of interactions
+    that continue the series of the user's previous interaction (rows sorted by user, time)."""
+    same_user = user[1:] == user[:-1]
+    continues = same_user & (cat.successor[item[:-1]] == item[1:])
+    return {
+        "series": int((cat.series_number == 1).sum()),
+        "series_items": int((cat.series_head >= 0).sum()),
+        "series_continuation_share": (
+            round(float(continues.sum() / same_user.sum()), 4) if same_user.any() else 0.0
+        ),
+    }
+
+
 def generate_domain(
     domain: str,
     settings: SyntheticSettings,
@@ -555,6 +574,7 @@ def generate_domain(
 
     summary = _summary(settings, user, item, ms, cat.release_ms)
     summary["catalogue_items"] = settings.n_items
+    summary.update(_series_summary(cat, user, item))
     summary["empty_titles"] = int(empty_title.sum())
     truth = {
         "domain": domain,
