@@ -1,0 +1,41 @@
+"""The shipped synthetic configs: the default plants different recency per domain, and the
+negative control differs from it in the recency knob alone."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+from mmgrid.data.synthetic_domains import PROFILES
+from mmgrid.data.synthetic_settings import settings_from_config
+from mmgrid.workflow_config import check_config, load_config_files
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _knobs(config: dict) -> dict[str, float]:
+    """The recency knob each domain of a synthetic config is generated with."""
+    knobs = {}
+    for domain in config["domains"]:
+        settings = settings_from_config(config["data"]["synthetic"], domain)
+        knobs[domain] = PROFILES[domain].recency if settings.recency is None else settings.recency
+    return knobs
+
+
+def test_default_plants_clearly_different_recency_per_domain() -> None:
+    config = load_config_files([ROOT / "config.yaml"])
+    check_config(config)
+    knobs = sorted(_knobs(config).values())
+    assert len(set(knobs)) == len(knobs) and knobs[-1] - knobs[0] >= 0.5
+
+
+def test_null_recency_is_the_default_with_one_knob_for_every_domain() -> None:
+    default = load_config_files([ROOT / "config.yaml"])
+    null = load_config_files([ROOT / "configs" / "null_recency.yaml"])
+    check_config(null)
+    knobs = _knobs(null)
+    assert set(knobs.values()) == {0.5}
+    assert sum(_knobs(default).values()) / len(knobs) == 0.5  # the default's mean knob
+    expected = copy.deepcopy(default)
+    expected["data"]["synthetic"]["recency"] = 0.5
+    assert null == expected
