@@ -134,7 +134,9 @@ def verdict(name: str, results: dict[int, dict[str, Any]]) -> str:
                 if fit["slope"] is None or fit["slope"] <= 0:
                     fails.append(f"seed {seed}: {paradigm} slope {_f(fit['slope'])}")
     kind = "negative" if "null" in name else "positive"
-    return f"- {name} ({kind} control): " + ("passes" if not fails else "FAILS: " + "; ".join(fails))
+    return f"- {name} ({kind} control): " + (
+        "passes" if not fails else "FAILS: " + "; ".join(fails)
+    )
 
 
 def main() -> None:
@@ -157,7 +159,9 @@ def main() -> None:
                 results.setdefault(name, {})[seed] = run(
                     config, seed, root / f"{name}-seed{seed}", args.cores
                 )
-                print(f"{name} seed {seed}: {results[name][seed]['seconds'] / 60:.1f} min", flush=True)
+                print(
+                    f"{name} seed {seed}: {results[name][seed]['seconds'] / 60:.1f} min", flush=True
+                )
     finally:
         if args.keep is None:
             shutil.rmtree(root, ignore_errors=True)
@@ -171,7 +175,9 @@ def main() -> None:
     for name, by_seed in results.items():
         for seed, result in by_seed.items():
             print("\n".join(weight_rows(name, seed, result)))
-    print("\n| config | seed | paradigm | last cells | MostPop | ratio [95 % CI] | difference [95 % CI] |")
+    print(
+        "\n| config | seed | paradigm | last cells | MostPop | ratio [95 % CI] | difference [95 % CI] |"
+    )
     print("|---|---|---|---|---|---|---|")
     for name, by_seed in results.items():
         for seed, result in by_seed.items():

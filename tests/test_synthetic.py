@@ -385,7 +385,9 @@ def _continuation_share(ratings: pd.DataFrame, meta: list[dict]) -> float:
         if found:
             parts[m["parent_asin"]] = (found.group(1), int(found.group(2)))
     rows = ratings.sort_values(["user_id", "timestamp"], kind="stable")
-    pairs = zip(rows.user_id, rows.parent_asin, rows.user_id[1:], rows.parent_asin[1:], strict=False)
+    pairs = zip(
+        rows.user_id, rows.parent_asin, rows.user_id[1:], rows.parent_asin[1:], strict=False
+    )
     steps = hits = 0
     for u1, a1, u2, a2 in pairs:
         if u1 != u2:
