@@ -18,8 +18,8 @@ from mmgrid import __version__
 
 def build_parser() -> argparse.ArgumentParser:
     from mmgrid import clean, verify, workflow_config
-    from mmgrid.estimate import cli as estimate_cli
-    from mmgrid.merge import cli as merge_cli
+    from mmgrid.estimate import estimate_cli
+    from mmgrid.merge import merge_cli
 
     parser = argparse.ArgumentParser(
         prog="mmgrid", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter

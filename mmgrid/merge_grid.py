@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from mmgrid.errors import InputError
-from mmgrid.grid import cell_dir, paradigm_base_dir
+from mmgrid.periods import cell_dir, paradigm_base_dir
 
 SID_TOKEN = re.compile(r"<[a-z]_[0-9]+>")
 METHODS = ("linear", "task_arithmetic", "extrapolate", "ties", "mask_merging")

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from mmgrid.grid import cell_dir
+from mmgrid.periods import cell_dir
 from mmgrid.merge_grid import MergeJob
 
 

@@ -22,7 +22,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from mmgrid import grid
+from mmgrid import periods as grid
 from mmgrid.canonical import canonical_config
 from mmgrid.errors import InputError
 from mmgrid.strict_yaml import load_yaml

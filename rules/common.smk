@@ -2,7 +2,7 @@
 import os
 import re
 
-from mmgrid import grid
+from mmgrid import periods as grid
 from mmgrid.data.raw_files import meta_path, ratings_path
 from mmgrid.model_grid import batch_rule_name, evaluated_models, evaluation_batches
 from mmgrid.workflow_config import check_config, check_config_files

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from mmgrid.logs import job_log
-from mmgrid.models.base import PROMPT_REPEATS, build_base
+from mmgrid.train.base_llm import PROMPT_REPEATS, build_base
 from mmgrid.models.settings import settings_from_config
 from mmgrid.samples.prompts import prompt_vocabulary
 

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from mmgrid.data.summary import write_summary
-from mmgrid.grid import periods_from_config
+from mmgrid.periods import periods_from_config
 from mmgrid.logs import job_log
 
 with job_log(snakemake.log[0]) as log:

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from mmgrid.grid import Period
+from mmgrid.periods import Period
 from mmgrid.logs import job_log
 from mmgrid.samples.build import build_samples, write_samples
 from mmgrid.samples.settings import settings_from_config

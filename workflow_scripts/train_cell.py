@@ -1,6 +1,6 @@
 """Snakemake job: train one grid cell (or a pooled task base) from its initial checkpoint."""
 
-from mmgrid.grid import Period
+from mmgrid.periods import Period
 from mmgrid.items.tokens import semantic_id_tokens
 from mmgrid.logs import job_log
 from mmgrid.seeding import derive_seed
@@ -35,7 +35,7 @@ with job_log(snakemake.log[0]) as log:
             threads=snakemake.threads,
         )
     else:
-        from mmgrid.train.cell import train_cell
+        from mmgrid.train.chat_cell import train_cell
 
         sid = snakemake.params.sid
         train_cell(

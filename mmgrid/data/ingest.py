@@ -41,7 +41,7 @@ from mmgrid.data.amazon2023 import iter_ratings, read_meta
 from mmgrid.data.kcore import kcore_mask, study_filter_mask
 from mmgrid.data.stats import domain_statistics
 from mmgrid.errors import InputError
-from mmgrid.grid import Period, ms_to_date
+from mmgrid.periods import Period, ms_to_date
 from mmgrid.items.text import truncate_by_tokens, truncate_description
 
 log = logging.getLogger(__name__)
@@ -321,7 +321,7 @@ def ingest_params(config: Mapping[str, Any]) -> dict[str, Any]:
 
 def settings_from_params(params: Mapping[str, Any]) -> IngestSettings:
     """Build settings from the JSON-able params of the ingest rule (see rules/common.smk)."""
-    from mmgrid.grid import periods_from_config
+    from mmgrid.periods import periods_from_config
 
     max_tokens = params.get("description_max_tokens")
     return IngestSettings(

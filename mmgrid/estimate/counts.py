@@ -1,11 +1,11 @@
 """The work of every device job of the grid: training cells and evaluation batches.
 
-Counted with the jobs' own code on the data of a :class:`~mmgrid.estimate.data.Workspace`, so
+Counted with the jobs' own code on the data of a :class:`~mmgrid.estimate.workspace.Workspace`, so
 the counts are what the jobs will record: a ``title`` or ``semid`` cell's samples are encoded
 by :func:`mmgrid.train.chat.encode_sample` with the cell's tokenizer and ``max_length``, split
 into training and held-out samples as the cell splits them, and its input and trained tokens
 summed over the epochs (``train.json``: ``training.input_tokens``, ``training.trained_tokens``);
-an ``hllm`` cell's sequences come from :func:`mmgrid.hllm.data.load_training_sequences`. An
+an ``hllm`` cell's sequences come from :func:`mmgrid.hllm.item_sequences.load_training_sequences`. An
 evaluated model's queries are the test users of the domains it is evaluated on, drawn as the
 samples stage draws them (the ``n_users`` of its metric files).
 """
@@ -21,9 +21,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from mmgrid import grid
+from mmgrid import periods as grid
 from mmgrid.errors import InputError
-from mmgrid.estimate.data import Workspace
+from mmgrid.estimate.workspace import Workspace
 from mmgrid.train.settings import CellTrainSettings, cell_settings
 
 
@@ -116,7 +116,7 @@ def _chat_cell(
     ws: Workspace, job: TrainJob, settings: CellTrainSettings, max_samples: int | None
 ) -> CellWork:
     from mmgrid.train.batching import IGNORE_INDEX
-    from mmgrid.train.cell import training_order
+    from mmgrid.train.chat_cell import training_order
     from mmgrid.train.chat import encode_sample
 
     rule, paradigm, domain, period, members = job
@@ -160,7 +160,7 @@ def _chat_cell(
 def _hllm_cell(
     ws: Workspace, job: TrainJob, settings: CellTrainSettings, max_samples: int | None
 ) -> CellWork:
-    from mmgrid.hllm.data import load_training_sequences, read_catalogue
+    from mmgrid.hllm.item_sequences import load_training_sequences, read_catalogue
     from mmgrid.hllm.settings import settings_from_config
 
     rule, paradigm, domain, period, members = job

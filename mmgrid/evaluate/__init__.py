@@ -3,7 +3,7 @@
 Importing the package is cheap; torch and transformers load when a model is evaluated.
 """
 
-from mmgrid.evaluate.evaluate import (
+from mmgrid.evaluate.model_evaluation import (
     DomainData,
     checked_encoder,
     evaluate_loaded,

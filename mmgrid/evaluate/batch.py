@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from mmgrid.atomic import atomic_dir
-from mmgrid.evaluate.evaluate import DomainData, checked_encoder, evaluate_loaded, load_domain
+from mmgrid.evaluate.model_evaluation import DomainData, checked_encoder, evaluate_loaded, load_domain
 from mmgrid.evaluate.settings import settings_from_config
 
 

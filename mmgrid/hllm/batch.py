@@ -17,10 +17,10 @@ from typing import Any
 
 from mmgrid.atomic import atomic_dir
 from mmgrid.evaluate.settings import settings_from_config as evaluate_settings
-from mmgrid.grid import Period
+from mmgrid.periods import Period
 from mmgrid.hllm.checkpoint import load_hllm
-from mmgrid.hllm.data import EvalCases, cases_from_shards
-from mmgrid.hllm.evaluate import evaluate_hllm
+from mmgrid.hllm.item_sequences import EvalCases, cases_from_shards
+from mmgrid.hllm.ranking import evaluate_hllm
 from mmgrid.hllm.settings import settings_from_config
 from mmgrid.samples.targets import evaluation_users_seed
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from mmgrid.atomic import atomic_dir, check_output, write_json
 from mmgrid.errors import InputError
-from mmgrid.merge import dare as dare_rng
+from mmgrid.merge import drop_masks
 from mmgrid.merge import layout, lora
 from mmgrid.merge import select as selection
 from mmgrid.merge.allocator import keep_heap_for_chunks
@@ -318,9 +318,9 @@ class _Engine:
                 d.fill(0)
             if self.plan.dare is not None:
                 p = self.plan.dare.drop_rate
-                flat = dare_rng.drop_mask(self.spec.seed, blk.job.name, i, blk.start, blk.n, p)
+                flat = drop_masks.drop_mask(self.spec.seed, blk.job.name, i, blk.start, blk.n, p)
                 dropped = layout.split(flat, self.scratch.get("drop", blk.size, np.bool_))
-                dare_rng.apply_drop(d, dropped, p, self.plan.dare.rescale)
+                drop_masks.apply_drop(d, dropped, p, self.plan.dare.rescale)
             out.append(d)
         return out
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from mmgrid.errors import InputError
 from mmgrid.merge import select
-from mmgrid.merge.checkpoint import (
+from mmgrid.merge.checkpoint_headers import (
     DenseCheckpoint,
     LoraAdapter,
     LoraPair,
@@ -353,7 +353,7 @@ def _copy_rows(spec, name, t, ref_t, copy_index, items) -> tuple[int, int, int] 
 
 
 def _check_config_vocab(copy_from: Path, target: DenseCheckpoint, jobs: list[TensorJob]) -> None:
-    from mmgrid.merge.checkpoint import read_json
+    from mmgrid.merge.checkpoint_headers import read_json
 
     vocab = read_json(copy_from / "config.json").get("vocab_size")
     emb = target.tensors.get("model.embed_tokens.weight")

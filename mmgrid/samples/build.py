@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 
 from mmgrid.atomic import write_parquet
 from mmgrid.errors import InputError
-from mmgrid.grid import Period
+from mmgrid.periods import Period
 from mmgrid.items.index import read_items
 from mmgrid.items.text import truncate_description
 from mmgrid.samples import prompts

@@ -14,7 +14,7 @@ import pytest
 from mmgrid.data.ingest import IngestSettings, ingest_domain, settings_from_params
 from mmgrid.data.kcore import kcore_mask
 from mmgrid.errors import InputError
-from mmgrid.grid import Period, date_to_ms
+from mmgrid.periods import Period, date_to_ms
 from mmgrid.items.text import truncate_description
 from tests.data.rawfiles import byte_tokenizer, ms, write_meta, write_ratings
 

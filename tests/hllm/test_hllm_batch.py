@@ -7,8 +7,8 @@ import dataclasses
 import pandas as pd
 
 from mmgrid.hllm.batch import evaluate_hllm_batch
-from mmgrid.hllm.data import cases_from_shards, read_catalogue
-from mmgrid.hllm.evaluate import evaluate_hllm
+from mmgrid.hllm.item_sequences import cases_from_shards, read_catalogue
+from mmgrid.hllm.ranking import evaluate_hllm
 from mmgrid.samples.targets import evaluation_users_seed
 from tests.hllm.conftest import quiet
 from tests.hllm.world import DOMAIN, HLLM, period

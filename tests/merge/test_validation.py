@@ -143,7 +143,7 @@ def test_failure_mid_merge_leaves_no_output(ckpts, tmp_path, monkeypatch):
 
 
 def test_yaml_spec_relative_paths_and_cli(ckpts, tmp_path):
-    from mmgrid.merge.cli import main
+    from mmgrid.merge.merge_cli import main
 
     (tmp_path / "spec.yaml").write_text(
         "method: linear\ninputs:\n  - {name: a, path: a, weight: 1}\n  - {name: b, path: b}\n"

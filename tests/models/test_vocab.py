@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from mmgrid.errors import InputError
-from mmgrid.models.base import build_model
+from mmgrid.train.base_llm import build_model
 from mmgrid.models.settings import ModelSettings
 from mmgrid.models.tokenizer import train_tokenizer
 from mmgrid.models.vocab import add_semantic_id_tokens

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mmgrid.errors import InputError
-from mmgrid.grid import date_to_ms, evaluation_period, periods_from_config, training_periods
+from mmgrid.periods import date_to_ms, evaluation_period, periods_from_config, training_periods
 
 STUDY = {
     "phase1": ["2022-07-01", "2022-10-01"],

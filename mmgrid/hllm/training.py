@@ -2,7 +2,7 @@
 
 The first period starts from the HLLM built from the base LLM (:func:`build_hllm_base`), each
 later period from the same domain's previous-period HLLM checkpoint. The training data is the
-period's chunked user sequences (:mod:`mmgrid.hllm.data`); the loss is InfoNCE
+period's chunked user sequences (:mod:`mmgrid.hllm.item_sequences`); the loss is InfoNCE
 (:mod:`mmgrid.hllm.loss`); the loop is the project's (:func:`mmgrid.train.loop.train`).
 
 ``adapter: lora`` trains a PEFT LoRA adapter on the initial weights (the 7 projections of both
@@ -25,11 +25,11 @@ from typing import Any
 
 from mmgrid.atomic import atomic_dir, write_json
 from mmgrid.errors import InputError
-from mmgrid.grid import Period
-from mmgrid.hllm.data import item_texts, load_training_sequences, read_catalogue
+from mmgrid.periods import Period
+from mmgrid.hllm.item_sequences import item_texts, load_training_sequences, read_catalogue
 from mmgrid.hllm.settings import HllmSettings
 from mmgrid.seeding import derive_seed
-from mmgrid.train.cell import relative_path, save_lora_adapter
+from mmgrid.train.chat_cell import relative_path, save_lora_adapter
 from mmgrid.train.settings import CellTrainSettings
 
 LEARNED_MODULES = ("item_emb_tokens", "logit_scale")

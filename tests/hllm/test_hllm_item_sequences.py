@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from mmgrid.errors import InputError
-from mmgrid.grid import Period
-from mmgrid.hllm.data import (
+from mmgrid.periods import Period
+from mmgrid.hllm.item_sequences import (
     Catalogue,
     cases_from_samples,
     cases_from_shards,

@@ -1,6 +1,6 @@
 """Item metadata for the synthetic generator: titles, descriptions and the other meta fields.
 
-Text is rendered from a :class:`~mmgrid.data.synthetic_domains.DomainProfile` template by
+Text is rendered from a :class:`~mmgrid.data.synthetic.profiles.DomainProfile` template by
 filling slots with the item's topic words, so items of one topic share words and a user's
 topic mixture shows in the text of the items they interact with. All randomness comes from an
 integer matrix drawn up front, so rendering is a deterministic function of the generator seed.
@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from mmgrid.data.synthetic_domains import DomainProfile
+from mmgrid.data.synthetic.profiles import DomainProfile
 
 _N_DRAWS = 32
 _IMAGE_ALPHABET = string.ascii_letters + string.digits

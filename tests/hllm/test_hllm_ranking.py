@@ -13,8 +13,8 @@ import torch.nn.functional as F
 from mmgrid.errors import InputError
 from mmgrid.evaluate.metrics import metrics_from_ranks
 from mmgrid.hllm.checkpoint import load_hllm
-from mmgrid.hllm.data import EvalCases, item_texts, read_catalogue
-from mmgrid.hllm.evaluate import embed_catalogue, evaluate_hllm, rank_targets
+from mmgrid.hllm.item_sequences import EvalCases, item_texts, read_catalogue
+from mmgrid.hllm.ranking import embed_catalogue, evaluate_hllm, rank_targets
 from mmgrid.hllm.model import tokenize_items
 from tests.hllm.conftest import quiet
 from tests.hllm.world import DOMAIN, HLLM

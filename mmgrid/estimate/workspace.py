@@ -21,7 +21,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from mmgrid import grid
+from mmgrid import periods as grid
 from mmgrid.data.raw_files import meta_path, ratings_path
 from mmgrid.errors import InputError
 from mmgrid.samples.settings import settings_from_config as samples_from_config
@@ -197,7 +197,7 @@ class Workspace:
     @functools.cache  # noqa: B019
     def _base_tokenizer(self) -> Path:
         """The tokenizer the ``base`` job would train on every domain's items, saved here."""
-        from mmgrid.models.base import PROMPT_REPEATS, read_item_texts, train_base_tokenizer
+        from mmgrid.train.base_llm import PROMPT_REPEATS, read_item_texts, train_base_tokenizer
         from mmgrid.models.settings import settings_from_config
         from mmgrid.samples.prompts import prompt_vocabulary
 

@@ -14,11 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from mmgrid.data.synthetic_domains import PROFILES
+from mmgrid.data.synthetic.profiles import known_profiles, load_profile
 from mmgrid.errors import InputError
 from mmgrid.settings import from_mapping
 
-KNOWN_DOMAINS: tuple[str, ...] = tuple(PROFILES)
+KNOWN_DOMAINS: tuple[str, ...] = known_profiles()
 """Domains with a built-in vocabulary and defaults (other names need ``profile``)."""
 
 
@@ -91,9 +91,9 @@ def _validate(s: SyntheticSettings, where: str) -> None:
         raise InputError(f"{where}.recency must be in [0, 1], got {s.recency!r}")
     if s.volume_trend is not None and not -2 <= s.volume_trend <= 2:
         raise InputError(f"{where}.volume_trend must be in [-2, 2], got {s.volume_trend!r}")
-    if s.profile is not None and s.profile not in PROFILES:
+    if s.profile is not None and s.profile not in KNOWN_DOMAINS:
         raise InputError(
-            f"{where}.profile: unknown profile {s.profile!r}; use one of {', '.join(PROFILES)}"
+            f"{where}.profile: unknown profile {s.profile!r}; use one of {', '.join(KNOWN_DOMAINS)}"
         )
     for key in ("start", "end"):
         try:
@@ -130,13 +130,13 @@ def settings_from_config(cfg: Mapping[str, Any], domain: str) -> SyntheticSettin
         if name == domain:
             settings = merged
     profile_name = settings.profile or domain
-    if profile_name not in PROFILES:
+    if profile_name not in KNOWN_DOMAINS:
         raise InputError(
             f"data.synthetic: no built-in profile for domain {domain!r}; known domains are "
             f"{', '.join(KNOWN_DOMAINS)}. For another name set "
             f"data.synthetic.domains.{domain}.profile to one of them."
         )
-    profile = PROFILES[profile_name]
+    profile = load_profile(profile_name)
     return dataclasses.replace(
         settings,
         profile=profile_name,

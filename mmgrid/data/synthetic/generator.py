@@ -49,20 +49,11 @@ import pyarrow.csv as pa_csv
 
 from mmgrid.atomic import atomic_path, write_json
 from mmgrid.data.kcore import kcore_mask
-from mmgrid.data.synthetic_domains import PROFILES, DomainProfile
-from mmgrid.data.synthetic_settings import KNOWN_DOMAINS, SyntheticSettings, settings_from_config
-from mmgrid.data.synthetic_text import render_meta
+from mmgrid.data.synthetic.meta_text import render_meta
+from mmgrid.data.synthetic.profiles import DomainProfile, load_profile
+from mmgrid.data.synthetic.settings import KNOWN_DOMAINS, SyntheticSettings, settings_from_config
 from mmgrid.errors import InputError
 from mmgrid.seeding import derive_seed
-
-__all__ = [
-    "KNOWN_DOMAINS",
-    "STUDY_BOUNDARIES",
-    "RecencyModel",
-    "SyntheticSettings",
-    "generate_domain",
-    "settings_from_config",
-]
 
 DAY_MS = 86_400_000
 YEAR_DAYS = 365.25
@@ -425,12 +416,12 @@ def generate_domain(
     runs. Each file appears atomically.
     """
     profile_name = settings.profile or domain
-    if profile_name not in PROFILES:
+    if profile_name not in KNOWN_DOMAINS:
         raise InputError(
             f"no built-in profile for domain {domain!r}; known domains are "
             f"{', '.join(KNOWN_DOMAINS)} (set SyntheticSettings.profile to borrow one)"
         )
-    profile: DomainProfile = PROFILES[profile_name]
+    profile: DomainProfile = load_profile(profile_name)
     recency = profile.recency if settings.recency is None else settings.recency
     trend = profile.volume_trend if settings.volume_trend is None else settings.volume_trend
     model = RecencyModel.from_knob(recency)

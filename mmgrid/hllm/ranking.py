@@ -8,7 +8,7 @@ also in the history is not ranked, nor is the target of a user without history. 
 catalogue row.
 
 Outputs (written together, atomically) in ``out_dir``, in the formats of
-:mod:`mmgrid.evaluate.evaluate`: ``{domain}.json`` (metrics at every K as fractions, counts,
+:mod:`mmgrid.evaluate.model_evaluation`: ``{domain}.json`` (metrics at every K as fractions, counts,
 provenance; no timings) and ``{domain}.ranks.parquet`` (user_id, item_id, timestamp, rank).
 """
 
@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 
 from mmgrid.atomic import atomic_paths, dumps_json
 from mmgrid.evaluate.metrics import check_cutoffs, metrics_from_ranks, rank_table
-from mmgrid.hllm.data import Catalogue, EvalCases, item_texts, read_catalogue
+from mmgrid.hllm.item_sequences import Catalogue, EvalCases, item_texts, read_catalogue
 from mmgrid.hllm.settings import HllmSettings
 
 
@@ -143,8 +143,8 @@ def evaluate_hllm(
     ``loaded``: the ``(model, tokenizer)`` of :func:`~mmgrid.hllm.checkpoint.load_hllm` for
     ``model_dir``, when the caller evaluates the same model on several domains.
 
-    ``cases`` are the test users (:func:`mmgrid.hllm.data.cases_from_shards` or
-    :func:`~mmgrid.hllm.data.cases_from_samples`); histories are cut to the last
+    ``cases`` are the test users (:func:`mmgrid.hllm.item_sequences.cases_from_shards` or
+    :func:`~mmgrid.hllm.item_sequences.cases_from_samples`); histories are cut to the last
     ``settings.max_items`` items of the catalogue. ``seed`` is recorded (the ranking is
     deterministic). Returns the metrics document plus ``timings_s``.
     """

@@ -33,7 +33,7 @@ from mmgrid.evaluate.backends import Backend, prepare
 from mmgrid.evaluate.grounding import min_distances, popularity_coefficients, ranking_keys
 from mmgrid.evaluate.metrics import metrics_from_ranks, rank_by_key, rank_in_list, rank_table
 from mmgrid.evaluate.settings import EvalSettings
-from mmgrid.grid import ms_to_date
+from mmgrid.periods import ms_to_date
 from mmgrid.items.index import REPORT, ItemIndex, load_index
 from mmgrid.items.settings import DEFAULT_ENCODER
 from mmgrid.items.text import item_text

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from mmgrid.errors import InputError
-from mmgrid.grid import Period
+from mmgrid.periods import Period
 from mmgrid.items.index import read_items
 from mmgrid.samples.sequences import UserSequences, load_sequences
 from mmgrid.samples.targets import evaluation_targets
@@ -212,7 +212,7 @@ def cases_from_shards(
 
 def cases_from_samples(path: str | os.PathLike[str]) -> EvalCases:
     """The users, targets and histories of another paradigm's test samples file, in its order."""
-    from mmgrid.evaluate.evaluate import read_test_samples
+    from mmgrid.evaluate.model_evaluation import read_test_samples
 
     frame = read_test_samples(Path(path))
     return EvalCases(

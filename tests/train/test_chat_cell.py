@@ -21,7 +21,7 @@ from mmgrid.errors import InputError
 from mmgrid.models.loading import stored_dtype
 from mmgrid.samples import prompts
 from mmgrid.samples.build import SCHEMA
-from mmgrid.train.cell import fit_cell, read_samples, save_cell, train_cell
+from mmgrid.train.chat_cell import fit_cell, read_samples, save_cell, train_cell
 from mmgrid.train.settings import CellTrainSettings, LoraSettings, cell_settings
 from mmgrid.train.vocab_base import write_semid_base
 from tests.devices import DEVICES, assert_trained_in_float32
