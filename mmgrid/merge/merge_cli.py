@@ -7,8 +7,8 @@ import sys
 
 from mmgrid.atomic import OutputError
 from mmgrid.errors import InputError, os_error_text
-from mmgrid.merge.engine import DEFAULT_CHUNK_ELEMS, merge
-from mmgrid.merge.plan import build_plan
+from mmgrid.merge.engine import merge
+from mmgrid.merge.plan import DEFAULT_CHUNK_ELEMS, build_plan
 from mmgrid.merge.spec import load_spec
 from mmgrid.temporaries import exit_on_sigterm
 

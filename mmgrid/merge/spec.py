@@ -12,7 +12,8 @@ from typing import Any
 from mmgrid.errors import InputError
 from mmgrid.merge.dtypes import ALIASES as DTYPE_ALIASES
 from mmgrid.merge.fields import Fields
-from mmgrid.merge.methods import NAMES, canonical, linear, parse_options
+from mmgrid.merge.methods import METHODS, NAMES, canonical, linear, parse_options
+from mmgrid.merge.methods.descriptor import MergeMethod
 
 DEFAULT_VOCAB_TENSORS = ("model.embed_tokens.weight", "lm_head.weight")
 _NAME = re.compile(r"^[A-Za-z0-9_.+-]+$")
@@ -64,6 +65,11 @@ class MergeSpec:
     @property
     def weights(self) -> list[float]:
         return [i.weight for i in self.inputs]
+
+    @property
+    def merge_method(self) -> MergeMethod:
+        """The registry's descriptor of the method that runs (an alias runs its base)."""
+        return METHODS[self.method]
 
     def read_paths(self) -> list[Path]:
         """Every path the merge reads (inputs, their bases, reference, target, copied files)."""
@@ -153,8 +159,10 @@ def parse_spec(
     seed = top.get("seed", int, 0)
     mixed = top.get("allow_mixed_dtypes", bool, False)
     top.done()
-    if canonical(method_name) == "extrapolate" and any(i.weight != 1.0 for i in inputs):
-        raise top.fail("weights", "extrapolate takes no weights: inputs are ordered oldest first")
+    if not METHODS[method_name].weighted and any(i.weight != 1.0 for i in inputs):
+        raise top.fail(
+            "weights", f"{method_name} takes no weights: inputs are ordered oldest first"
+        )
     _check_normalization(top, options, inputs)
     return MergeSpec(
         method=canonical(method_name),
