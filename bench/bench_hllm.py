@@ -76,9 +76,9 @@ def build(work: Path, model_name: str, items_per_domain: int, device: str):
     from mmgrid.hllm.item_sequences import item_texts, read_catalogue
     from mmgrid.hllm.model import tokenize_items
     from mmgrid.hllm.settings import STUDY_PROMPT, HllmSettings
-    from mmgrid.train.base_llm import build_model
     from mmgrid.models.settings import ModelSettings
     from mmgrid.models.tokenizer import train_tokenizer
+    from mmgrid.train.base_llm import build_model
     from tests.models.catalog import write_catalog
 
     paths = write_catalog(work / "items", items_per_domain)

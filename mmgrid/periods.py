@@ -1,7 +1,8 @@
-"""The contextual grid from config: domains, ordered periods and (later) cells and merge specs.
+"""Time: ISO dates and Unix milliseconds, and the study's half-open periods from config.
 
-Everything here is a pure function of the validated config, so Snakemake rules and the package agree on
-one static grid: no checkpoints, stable sorted names.
+Periods are contiguous windows ``[start, end)`` in date order; the last one is the test window
+(``test_period``), the others get a checkpoint each. :class:`mmgrid.study.Study` holds the
+configured periods; the stages take :class:`Period` objects.
 """
 
 from __future__ import annotations
@@ -93,32 +94,3 @@ def training_periods(config: Mapping[str, Any]) -> list[Period]:
     """The periods that get a checkpoint: every period before the test window, in order."""
     test = evaluation_period(config)
     return [p for p in periods_from_config(config) if p.name != test.name]
-
-
-def data_window(config: Mapping[str, Any]) -> tuple[int, int]:
-    """``[min_ms, max_ms)``: from the first period's start to the last period's end."""
-    periods = periods_from_config(config)
-    return periods[0].start_ms, periods[-1].end_ms
-
-
-def domains(config: Mapping[str, Any]) -> list[str]:
-    """Configured domains, in config order (already validated to be unique)."""
-    return list(config["domains"])
-
-
-def cell_dir(paradigm: str, domain: str, period: str) -> str:
-    """The checkpoint directory of a cell (``domain`` may be ``pooled``)."""
-    return f"results/checkpoints/{paradigm}/{domain}/{period}"
-
-
-def base_llm_dir(config: Mapping[str, Any]) -> str:
-    """The base LLM: ``base.path`` when set, else the tiny base built under results/."""
-    return (config.get("base") or {}).get("path") or "results/base/llm"
-
-
-def paradigm_base_dir(config: Mapping[str, Any], paradigm: str) -> str:
-    """Where a paradigm's chain starts: the base LLM, or the base turned into the paradigm's
-    model (semid: with the semantic-ID tokens; hllm: item and user LLMs)."""
-    if paradigm in ("semid", "hllm"):
-        return f"results/base/{paradigm}"
-    return base_llm_dir(config)

@@ -28,7 +28,6 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--directory", default=".", help="the run's working directory (holding results/)"
     )
-    parser.add_argument("--workflow", help="the mmgrid checkout (default: this package's)")
     parser.add_argument(
         "--device-kind",
         help="estimate for this device kind, e.g. 'NVIDIA H200' (default: this machine's)",
@@ -60,17 +59,18 @@ def _estimate(args: argparse.Namespace) -> int:
     from mmgrid.estimate.calibration import CALIBRATION, device_kind, model_key, read_rates
     from mmgrid.estimate.counts import count_work
     from mmgrid.estimate.report import estimate, format_table, summary, write_csv
-    from mmgrid.estimate.workflow_config import find_workflow, load_config
+    from mmgrid.study import Study
+    from mmgrid.study.config import run_config_files
 
     if args.max_samples is not None and args.max_samples < 1:
         raise InputError(f"--max-samples must be >= 1, got {args.max_samples}")
     root = Path(args.directory)
-    config = load_config(args.configfile, root, find_workflow(args.workflow))
-    device = args.device_kind or device_kind(config["device"])
-    model = model_key(config, root)
+    study = Study.from_config_files(run_config_files(root, args.configfile))
+    device = args.device_kind or device_kind(study.config["device"])
+    model = model_key(study.config, root)
     log = (lambda _: None) if args.quiet else print
     cells, models = count_work(
-        config, root, ingest=not args.no_ingest, max_samples=args.max_samples, log=log
+        study, root, ingest=not args.no_ingest, max_samples=args.max_samples, log=log
     )
     lines = estimate(cells, models, read_rates(args.calibration or CALIBRATION), device, model)
     if args.csv:

@@ -1,12 +1,13 @@
 """The data the jobs would read, located in a run's working directory or built in a scratch one.
 
-Each domain's period shards and items table come from ``results/`` when the ingest job has
+Paths are the run's layout (:class:`mmgrid.study.layout.Layout`), read in the run's working
+directory. Each domain's period shards and items table come from there when the ingest job has
 written them; otherwise the package's own ingest turns the raw files into them in a scratch
 directory (and, for the synthetic source, its own generator writes the raw files first), so
 the counts are those of the real jobs. Samples come from ``results/samples/`` when written,
-otherwise from the package's sample builder on the shards; a ``semid`` cell without its item
-index yet gets placeholder semantic IDs, which changes no count (every ID is ``levels`` whole
-tokens). Tokenizers: the base's (with the semantic-ID tokens for ``semid``); a base built here
+otherwise from the package's sample builder on the shards; a cell of a paradigm with semantic
+IDs (``semid``) without its item index yet gets placeholder semantic IDs, which changes no count (every ID is ``levels`` whole
+tokens). Tokenizers: the base's (with the semantic-ID tokens where the paradigm has them); a base built here
 that does not exist yet gets its tokenizer trained as the ``base`` job trains it.
 """
 
@@ -21,10 +22,9 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from mmgrid import periods as grid
-from mmgrid.data.raw_files import meta_path, ratings_path
 from mmgrid.errors import InputError
-from mmgrid.samples.settings import settings_from_config as samples_from_config
+from mmgrid.paradigms import PARADIGMS
+from mmgrid.study import Study
 
 SAMPLE_COLUMNS = ["task", "timestamp", "messages"]
 
@@ -39,61 +39,56 @@ class DomainData:
 
 
 class Workspace:
-    """A run's working directory (``root``, holding ``results/``) as the jobs would see it, with
+    """A run's working directory (``root``) as the jobs of ``study`` would see it, with
     ``scratch`` for whatever is not there yet."""
 
     def __init__(
         self,
-        config: Mapping[str, Any],
+        study: Study,
         root: Path,
         scratch: Path,
         *,
         ingest: bool = True,
         log: Callable[[str], None] = print,
     ) -> None:
-        self.config, self.root, self.scratch = config, root, scratch
+        self.study, self.paths = study, study.paths
+        self.root, self.scratch = root, scratch
         self.ingest, self.log = ingest, log
-        self.periods = grid.periods_from_config(config)
-        self.period = {p.name: p for p in self.periods}
-        self.training_periods = [p.name for p in grid.training_periods(config)]
-        self.test_period = grid.evaluation_period(config).name
-        self.samples_settings = samples_from_config(config["samples"])
 
     def path(self, relative: str) -> Path:
-        """A path of the config or the workflow, resolved against the working directory."""
+        """A path of the layout or the config, resolved against the working directory."""
         return self.root / relative
 
     @functools.cache  # noqa: B019 (one workspace per estimate; it lives as long as its caches)
     def domain(self, domain: str) -> DomainData:
         """The domain's shards and items table (see the module docstring)."""
-        names = [p.name for p in self.periods]
-        shards = {p: self.path(f"results/shards/{domain}/{p}.parquet") for p in names}
-        items = self.path(f"results/items/{domain}.parquet")
+        shards = {p.name: self.path(self.paths.shard(domain, p.name)) for p in self.study.periods}
+        items = self.path(self.paths.item_table(domain))
         if items.is_file() and all(s.is_file() for s in shards.values()):
             return DomainData(shards, items, "shards")
         if not self.ingest:
             raise InputError(
-                f"no shards for domain {domain} under {self.root / 'results'}: run its ingest "
-                "job first, or let the estimate ingest the raw files (drop --no-ingest)"
+                f"no shards for domain {domain} under {self.path(self.paths.root)}: run its "
+                "ingest job first, or let the estimate ingest the raw files (drop --no-ingest)"
             )
         return self._ingest(domain)
 
     def _ingest(self, domain: str) -> DomainData:
-        from mmgrid.data.ingest import ingest_domain, settings_from_params
+        from mmgrid.data.ingest import ingest_domain
+        from mmgrid.data.raw_files import meta_path, ratings_path
 
-        data = self.config["data"]
+        study = self.study
         source = "raw files, ingested for the estimate"
-        raw = self.path("results/raw") if data["source"] == "synthetic" else Path(data["raw_dir"])
-        raw = raw if raw.is_absolute() else self.root / raw
-        if data["source"] == "synthetic" and not ratings_path(raw, domain).is_file():
-            from mmgrid.data.synthetic import generate_domain, settings_from_config
+        raw = self.path(self.paths.raw_dir)
+        if study.settings.synthetic and not ratings_path(raw, domain).is_file():
+            from mmgrid.data.synthetic import generate_domain
 
             raw = self.scratch / "raw"
             self.log(f"{domain}: generating the synthetic raw files")
             generate_domain(
                 domain,
-                settings_from_config(data["synthetic"], domain),
-                self.config["seed"],
+                study.settings.synthetic[domain],
+                study.seed,
                 ratings_path(raw, domain),
                 meta_path(raw, domain),
                 raw / f"{domain}.truth.json",
@@ -103,18 +98,14 @@ class Workspace:
             if not path.is_file():
                 raise InputError(f"domain {domain}: raw file {path} does not exist (data.raw_dir)")
         self.log(f"{domain}: ingesting {ratings_path(raw, domain)}")
-        settings = settings_from_params(
-            {
-                "periods": self.config["periods"],
-                "kcore": self.config["kcore"],
-                "description_max_chars": data["description_max_chars"],
-                "recency_days": sorted(data["recency_days"]),
-            }
-        )
+        settings = study.settings.ingest
         shards = {
-            p.name: self.scratch / "shards" / domain / f"{p.name}.parquet" for p in self.periods
+            p.name: self.scratch / "shards" / domain / f"{p.name}.parquet" for p in study.periods
         }
         items = self.scratch / "items" / f"{domain}.parquet"
+        tokenizer = None  # descriptions cut in tokens, as the ingest job cuts them
+        if settings.description_max_tokens is not None:
+            tokenizer = self.path(study.ingest_inputs(domain)["tokenizer"])
         ingest_domain(
             domain,
             ratings_path(raw, domain),
@@ -123,34 +114,35 @@ class Workspace:
             shards,
             items,
             self.scratch / "stats" / f"{domain}.json",
+            tokenizer_file=tokenizer,
         )
         return DomainData(shards, items, source)
 
     def shards_until(self, domain: str, period: str) -> list[Path]:
         """The domain's shards of every period that starts before ``period`` ends."""
-        end = self.period[period].end_ms
+        end = self.study.period(period).end_ms
         shards = self.domain(domain).shards
-        return [shards[p.name] for p in self.periods if p.start_ms < end]
+        return [shards[p.name] for p in self.study.periods if p.start_ms < end]
 
     def samples(self, paradigm: str, domain: str, period: str) -> pa.Table:
-        """The samples table of a (title or semid) cell: written, or built as the job builds it."""
-        written = self.path(f"results/samples/{paradigm}/{domain}/{period}.parquet")
+        """The samples table of a cell: written, or built as the samples job builds it."""
+        written = self.path(self.paths.samples(paradigm, domain, period))
         if written.is_file():
             return pq.read_table(written, columns=SAMPLE_COLUMNS)
         from mmgrid.samples.build import build_samples
 
-        data = self.domain(domain)
+        job = self.study.samples_job(paradigm, domain, period)
         return build_samples(
             paradigm,
             domain,
-            self.period[period],
+            job.period,
             shards=self.shards_until(domain, period),
-            items_path=data.items,
-            sids_path=self._semantic_ids(domain) if paradigm == "semid" else None,
-            is_test=period == self.test_period,
-            is_first=period == self.training_periods[0],
-            settings=self.samples_settings,
-            seed=self.config["seed"],
+            items_path=self.domain(domain).items,
+            sids_path=self._semantic_ids(domain) if PARADIGMS[paradigm].semantic_ids else None,
+            is_test=job.is_test,
+            is_first=job.is_first,
+            settings=job.settings,
+            seed=job.seed,
         ).select(SAMPLE_COLUMNS)
 
     @functools.cache  # noqa: B019
@@ -159,12 +151,10 @@ class Workspace:
         from mmgrid.items.index import SEMANTIC_IDS, read_items
         from mmgrid.items.tokens import format_sid
 
-        written = self.path(f"results/index/{domain}/{SEMANTIC_IDS}")
+        written = self.path(self.paths.item_index(domain)) / SEMANTIC_IDS
         if written.is_file():
             return written
-        from mmgrid.items.settings import settings_from_config
-
-        levels = settings_from_config(self.config["index"]).levels
+        levels = self.study.settings.index.levels
         ids = read_items(self.domain(domain).items)["item_id"]
         path = self.scratch / "index" / domain / SEMANTIC_IDS
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -175,20 +165,18 @@ class Workspace:
     @functools.cache  # noqa: B019
     def tokenizer(self, paradigm: str) -> Any:
         """The tokenizer a cell of ``paradigm`` trains with (see the module docstring)."""
-        from mmgrid.items.settings import settings_from_config as index_from_config
         from mmgrid.items.tokens import semantic_id_tokens
         from mmgrid.models.tokenizer import load_tokenizer
         from mmgrid.models.vocab import add_tokens_to_tokenizer
 
-        base = Path(grid.base_llm_dir(self.config))
-        base = base if base.is_absolute() else self.root / base
+        base = self.path(self.paths.base_llm)
         if not (base / "tokenizer.json").is_file():
-            if self.config["base"].get("path"):
+            if self.study.settings.base.path:
                 raise InputError(f"config key base.path: {base} holds no tokenizer.json")
             base = self._base_tokenizer()
         tokenizer = load_tokenizer(base)
-        if paradigm == "semid":
-            index = index_from_config(self.config["index"])
+        if PARADIGMS[paradigm].semantic_ids:
+            index = self.study.settings.index
             add_tokens_to_tokenizer(
                 tokenizer, semantic_id_tokens(index.levels, index.codebook_size)
             )
@@ -197,16 +185,15 @@ class Workspace:
     @functools.cache  # noqa: B019
     def _base_tokenizer(self) -> Path:
         """The tokenizer the ``base`` job would train on every domain's items, saved here."""
-        from mmgrid.train.base_llm import PROMPT_REPEATS, read_item_texts, train_base_tokenizer
-        from mmgrid.models.settings import settings_from_config
         from mmgrid.samples.prompts import prompt_vocabulary
+        from mmgrid.train.base_llm import PROMPT_REPEATS, read_item_texts, train_base_tokenizer
 
         self.log("training the base tokenizer as the base job would")
-        items = [self.domain(d).items for d in grid.domains(self.config)]
+        items = [self.domain(d).items for d in self.study.domains]
         tokenizer, _ = train_base_tokenizer(
             read_item_texts(items),
-            settings_from_config(self.config["base"]),
-            self.config["seed"],
+            self.study.settings.base,
+            self.study.seed,
             extra_texts=prompt_vocabulary() * PROMPT_REPEATS,
         )
         tokenizer.save_pretrained(self.scratch / "tokenizer")

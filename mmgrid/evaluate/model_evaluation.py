@@ -33,11 +33,11 @@ from mmgrid.evaluate.backends import Backend, prepare
 from mmgrid.evaluate.grounding import min_distances, popularity_coefficients, ranking_keys
 from mmgrid.evaluate.metrics import metrics_from_ranks, rank_by_key, rank_in_list, rank_table
 from mmgrid.evaluate.settings import EvalSettings
-from mmgrid.periods import ms_to_date
 from mmgrid.items.index import REPORT, ItemIndex, load_index
 from mmgrid.items.settings import DEFAULT_ENCODER
 from mmgrid.items.text import item_text
 from mmgrid.parquet_columns import read_columns
+from mmgrid.periods import ms_to_date
 
 PARADIGMS = ("title", "semid")
 SAMPLE_COLUMNS = ("task", "user_id", "item_id", "timestamp", "history", "messages")

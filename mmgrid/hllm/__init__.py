@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from mmgrid.hllm.training import train_hllm_cell
 from mmgrid.hllm.item_sequences import (
     EvalCases,
     cases_from_samples,
@@ -25,6 +24,7 @@ from mmgrid.hllm.item_sequences import (
 )
 from mmgrid.hllm.ranking import evaluate_hllm
 from mmgrid.hllm.settings import HllmSettings, settings_from_config
+from mmgrid.hllm.training import train_hllm_cell
 
 
 def __getattr__(name: str) -> Any:

@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 
 from mmgrid.errors import InputError
-from mmgrid.periods import Period
 from mmgrid.items.index import read_items
+from mmgrid.periods import Period
 from mmgrid.samples.sequences import UserSequences, load_sequences
 from mmgrid.samples.targets import evaluation_targets
 

@@ -25,9 +25,9 @@ from typing import Any
 
 from mmgrid.atomic import atomic_dir, write_json
 from mmgrid.errors import InputError
-from mmgrid.periods import Period
 from mmgrid.hllm.item_sequences import item_texts, load_training_sequences, read_catalogue
 from mmgrid.hllm.settings import HllmSettings
+from mmgrid.periods import Period
 from mmgrid.seeding import derive_seed
 from mmgrid.train.chat_cell import relative_path, save_lora_adapter
 from mmgrid.train.settings import CellTrainSettings

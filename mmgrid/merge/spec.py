@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, is_dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ from mmgrid.merge.dtypes import ALIASES as DTYPE_ALIASES
 from mmgrid.merge.fields import Fields
 from mmgrid.merge.methods import METHODS, NAMES, canonical, linear, parse_options
 from mmgrid.merge.methods.descriptor import MergeMethod
+from mmgrid.settings import to_plain
 
 DEFAULT_VOCAB_TENSORS = ("model.embed_tokens.weight", "lm_head.weight")
 _NAME = re.compile(r"^[A-Za-z0-9_.+-]+$")
@@ -79,21 +80,7 @@ class MergeSpec:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able resolved form (for provenance)."""
-
-        def plain(x: Any) -> Any:
-            if is_dataclass(x):
-                return {k: plain(v) for k, v in asdict(x).items()}
-            if isinstance(x, dict):
-                return {k: plain(v) for k, v in x.items()}
-            if isinstance(x, list | tuple):
-                return [plain(v) for v in x]
-            if isinstance(x, Path):
-                return str(x)
-            return x
-
-        out = plain(self)
-        out["options"] = plain(self.options)
-        return out
+        return to_plain(self)
 
 
 def load_spec(path: str | Path) -> MergeSpec:

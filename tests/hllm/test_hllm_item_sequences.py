@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 
 from mmgrid.errors import InputError
-from mmgrid.periods import Period
 from mmgrid.hllm.item_sequences import (
     Catalogue,
     cases_from_samples,
@@ -17,6 +16,7 @@ from mmgrid.hllm.item_sequences import (
     load_training_sequences,
     read_catalogue,
 )
+from mmgrid.periods import Period
 from mmgrid.samples.build import build_samples, write_samples
 from mmgrid.samples.settings import SampleSettings
 from mmgrid.samples.targets import evaluation_users_seed

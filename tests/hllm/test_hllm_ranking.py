@@ -14,8 +14,8 @@ from mmgrid.errors import InputError
 from mmgrid.evaluate.metrics import metrics_from_ranks
 from mmgrid.hllm.checkpoint import load_hllm
 from mmgrid.hllm.item_sequences import EvalCases, item_texts, read_catalogue
-from mmgrid.hllm.ranking import embed_catalogue, evaluate_hllm, rank_targets
 from mmgrid.hllm.model import tokenize_items
+from mmgrid.hllm.ranking import embed_catalogue, evaluate_hllm, rank_targets
 from tests.hllm.conftest import quiet
 from tests.hllm.world import DOMAIN, HLLM
 

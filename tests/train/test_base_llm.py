@@ -8,9 +8,9 @@ from safetensors.torch import load_file
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from mmgrid.errors import InputError
-from mmgrid.train.base_llm import build_base, build_model, read_item_texts, unigram_entropy
 from mmgrid.models.settings import ModelSettings
 from mmgrid.models.tokenizer import train_tokenizer
+from mmgrid.train.base_llm import build_base, build_model, read_item_texts, unigram_entropy
 from mmgrid.train.batching import pack_blocks
 from mmgrid.train.loop import evaluate_loss
 

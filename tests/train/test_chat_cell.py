@@ -19,11 +19,11 @@ from transformers import AutoModelForCausalLM
 from mmgrid.atomic import atomic_dir
 from mmgrid.errors import InputError
 from mmgrid.models.loading import stored_dtype
+from mmgrid.models.vocab import write_semid_base
 from mmgrid.samples import prompts
 from mmgrid.samples.build import SCHEMA
 from mmgrid.train.chat_cell import fit_cell, read_samples, save_cell, train_cell
 from mmgrid.train.settings import CellTrainSettings, LoraSettings, cell_settings
-from mmgrid.train.vocab_base import write_semid_base
 from tests.devices import DEVICES, assert_trained_in_float32
 
 SETTINGS = CellTrainSettings(epochs=3, lr=3e-3, batch_size=8, heldout_samples=12, max_length=256)

@@ -46,8 +46,7 @@ def grid_jobs(
         "ingest": n_domains,
         "data_summary": 1,
         "item_index": n_domains,
-        "base_semid": 1,
-        **({"base_hllm": 1} if hllm else {}),
+        "paradigm_base": 1 + hllm,  # semid's (and hllm's)
         "samples": lm_paradigms * n_domains * periods,
         "train": paradigms * n_domains * (periods - 1),
         "train_pooled": paradigms,
@@ -146,7 +145,7 @@ def test_tiny_run_writes_every_stage(tiny_run):
 def test_merged_models_load_and_semid_keeps_the_source_domains_id_rows(tiny_run):
     from transformers import AutoModelForCausalLM
 
-    from mmgrid.merge_grid import semantic_id_rows
+    from mmgrid.merge.grid_job import semantic_id_rows
 
     merged = (
         tiny_run / "results/merged/semid/cross-phase2-Books+Video_Games-ties-ref_pooled-src_Books"
@@ -246,9 +245,9 @@ def test_every_model_has_metric_files_for_its_domains(tiny_run):
 def test_analysis_tables_regression_and_figures(tiny_run):
     import pandas as pd
 
-    from mmgrid.analysis import AnalysisOutputs
+    from mmgrid.study.layout import Layout
 
-    for path in AnalysisOutputs.under(tiny_run / "results").paths():
+    for path in (tiny_run / p for p in Layout().analysis().paths()):
         assert path.is_file() and path.stat().st_size > 0, path
     optimal = pd.read_csv(tiny_run / "results/tables/optimal_weights.csv")
     assert sorted(zip(optimal["paradigm"], optimal["domain"], strict=True)) == [

@@ -1,7 +1,7 @@
 """Every evaluated model of the grid, and how evaluation jobs batch them.
 
-Pure functions of the validated config (no numpy, no torch), shared by the Snakemake rules, the
-evaluation jobs and the analysis. Models: each cell ``{domain}-{period}`` (evaluated on its
+Pure functions of the validated config, shared by the Snakemake rules, the evaluation jobs and
+the analysis. Models: each cell ``{domain}-{period}`` (evaluated on its
 domain), each paradigm's pooled task base ``pooled-{first period}`` (on every domain) and each
 merged model (by its spec name, on the domains of its merge job).
 
@@ -12,12 +12,13 @@ one domain set or one temporal sweep). A change to one family reruns that family
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from mmgrid.periods import cell_dir
-from mmgrid.merge_grid import MergeJob
+from mmgrid.study.cells import Cell
+from mmgrid.study.layout import POOLED, Layout
+from mmgrid.study.merges import MergeJob
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class EvaluatedModel:
     paradigm: str
     name: str
     path: str
+    metrics_dir: str
     domains: tuple[str, ...]
     """The domains whose test users the model is evaluated on."""
     kind: str
@@ -39,10 +41,6 @@ class EvaluatedModel:
     source: str | None = None
     members: tuple[str, ...] = field(default=())
     """Cross-domain merges: the merged domains."""
-
-    @property
-    def metrics_dir(self) -> str:
-        return f"results/metrics/{self.paradigm}/{self.name}"
 
     def record(self) -> dict[str, Any]:
         """The JSON-able description the analysis reads."""
@@ -62,44 +60,31 @@ class EvaluatedModel:
 
 
 def evaluated_models(
-    paradigms: Sequence[str],
-    domains: Sequence[str],
-    training_periods: Sequence[str],
-    merges: Sequence[MergeJob],
+    paths: Layout, cells: Sequence[Cell], merges: Sequence[MergeJob]
 ) -> list[EvaluatedModel]:
-    """Every model of the grid, sorted by (paradigm, name)."""
-    first = training_periods[0]
+    """Every model of the grid: each cell, each pooled task base and each merged model, sorted by
+    (paradigm, name)."""
     models = []
-    for paradigm in paradigms:
-        for domain in domains:
-            models += [
-                EvaluatedModel(
-                    paradigm=paradigm,
-                    name=f"{domain}-{period}",
-                    path=cell_dir(paradigm, domain, period),
-                    domains=(domain,),
-                    kind="cell",
-                    batch=f"cells-{domain}",
-                    periods=(period,),
-                )
-                for period in training_periods
-            ]
+    for cell in cells:
+        name = f"{POOLED}-{cell.period}" if cell.pooled else f"{cell.domain}-{cell.period}"
         models.append(
             EvaluatedModel(
-                paradigm=paradigm,
-                name=f"pooled-{first}",
-                path=cell_dir(paradigm, "pooled", first),
-                domains=tuple(domains),
-                kind="pooled",
-                batch="pooled",
-                periods=(first,),
+                paradigm=cell.paradigm,
+                name=name,
+                path=paths.checkpoint(*cell.key),
+                metrics_dir=paths.metrics(cell.paradigm, name),
+                domains=cell.members,
+                kind=POOLED if cell.pooled else "cell",
+                batch=POOLED if cell.pooled else f"cells-{cell.domain}",
+                periods=(cell.period,),
             )
         )
     models += [
         EvaluatedModel(
             paradigm=job.paradigm,
             name=job.name,
-            path=f"results/merged/{job.paradigm}/{job.name}",
+            path=paths.merged(job.paradigm, job.name),
+            metrics_dir=paths.metrics(job.paradigm, job.name),
             domains=tuple(job.domains),
             kind=job.kind,
             batch=job.family,
@@ -131,7 +116,3 @@ def batch_rule_name(paradigm: str, batch: str) -> str:
     """A Snakemake rule name for one evaluation batch: ``evaluate_{paradigm}_{batch}``."""
     safe = "".join(c if c.isalnum() else "_" for c in batch)
     return f"evaluate_{paradigm}_{safe}"
-
-
-def model_records(models: Sequence[EvaluatedModel]) -> list[Mapping[str, Any]]:
-    return [m.record() for m in models]

@@ -9,11 +9,13 @@ from snakemake.utils import validate
 
 from mmgrid.hllm.settings import settings_from_config as hllm_settings
 from mmgrid.items.settings import settings_from_config as index_settings
-from mmgrid.merge_grid import merge_jobs
+from mmgrid.merge.methods import METHODS
 from mmgrid.samples.settings import settings_from_config as samples_settings
+from mmgrid.study.layout import Layout
+from mmgrid.study.merges import merge_jobs
 from mmgrid.train.settings import cell_settings
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PERIODS = ["pretrain", "phase1", "phase2"]
 
 
@@ -66,8 +68,8 @@ def test_study_config_merges_as_the_study():
     """configs/amazon2023_qwen3.yaml (schema defaults filled): TIES and mask merging weight the
     pair [0.5, 0.5], the study's task_arithmetic is the extrapolation with alpha 0.05, classic
     task arithmetic is not scheduled, semid ID rows follow the study."""
-    study = study_config()
-    jobs = merge_jobs(study, PERIODS, study["domains"])
+    config = study_config()
+    jobs = merge_jobs(config, Layout(), PERIODS, config["domains"])
     cross = [j for j in jobs if j.kind == "cross_domain"]
     assert {j.method for j in cross} == {"linear", "extrapolate", "ties", "mask_merging"}
     for job in cross:
@@ -77,7 +79,8 @@ def test_study_config_merges_as_the_study():
         else:
             assert weights == [1.0, 1.0], job.name
         if job.method == "extrapolate":
-            assert job.options == {"strategy": "linear_velocity", "alpha": 0.05}
+            options = METHODS[job.method].parse_options(job.options, "options", "test")
+            assert (options.strategy, options.alpha) == ("linear_velocity", 0.05)
             assert job.inputs[0][0] == job.source  # result: other + 0.05 (other - source)
         if job.paradigm == "semid":
             assert job.sid_rows_from == (None if job.method == "linear" else job.source)

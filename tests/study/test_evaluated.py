@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from mmgrid.merge_grid import merge_jobs
-from mmgrid.model_grid import batch_rule_name, evaluated_models, evaluation_batches
+from mmgrid.study.cells import grid_cells
+from mmgrid.study.evaluated import batch_rule_name, evaluated_models, evaluation_batches
+from mmgrid.study.layout import Layout
+from mmgrid.study.merges import merge_jobs
 
 PERIODS = ["pretrain", "phase1", "phase2"]
 DOMAINS = ["Books", "Games"]
@@ -19,9 +21,9 @@ CONFIG = {
 
 
 def models():
-    return evaluated_models(
-        CONFIG["paradigms"], DOMAINS, PERIODS, merge_jobs(CONFIG, PERIODS, DOMAINS)
-    )
+    paths = Layout()
+    cells = grid_cells(CONFIG["paradigms"], DOMAINS, PERIODS)
+    return evaluated_models(paths, cells, merge_jobs(CONFIG, paths, PERIODS, DOMAINS))
 
 
 def test_models_and_batches_by_hand():

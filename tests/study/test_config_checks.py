@@ -1,4 +1,4 @@
-"""The workflow's parse-time config checks (mmgrid.workflow_config), without Snakemake: every
+"""The workflow's parse-time config checks (Study.from_config), without Snakemake: every
 merge section validated with its config key, canonical order, and a fuzz over configs."""
 
 from __future__ import annotations
@@ -12,12 +12,13 @@ from typing import Any
 import pytest
 import yaml
 
-from mmgrid.canonical import canonical_config
 from mmgrid.cli import main
 from mmgrid.errors import InputError
-from mmgrid.workflow_config import check_config, check_config_files, load_config_files
+from mmgrid.study import Study
+from mmgrid.study.canonical import canonical_config
+from mmgrid.study.config import check_config_files, load_config_files
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TINY = yaml.safe_load((ROOT / "tests" / "config.tiny.yaml").read_text())
 
 
@@ -35,16 +36,16 @@ def tiny(**changes: Any) -> dict[str, Any]:
 
 def fails(config: dict[str, Any], *fragments: str) -> str:
     with pytest.raises(InputError) as err:
-        check_config(config)
+        Study.from_config(config)
     for f in fragments:
         assert f in str(err.value), str(err.value)
     return str(err.value)
 
 
 def test_tiny_config_passes_with_its_grid():
-    checked = check_config(TINY)
-    assert len(checked.merges) == 21 and len(checked.train) == 2 * 2 * 3 + 2
-    assert checked.config["paradigms"] == ["semid", "title"]  # schema default, sorted
+    study = Study.from_config(TINY)
+    assert len(study.merges) == 21 and len(study.settings.train) == 2 * 2 * 3 + 2
+    assert study.config["paradigms"] == ["semid", "title"]  # schema default, sorted
 
 
 def test_a_misspelt_per_domain_key_fails_instead_of_being_ignored():
@@ -117,6 +118,21 @@ def test_check_config_command(tmp_path, capsys):
     assert f"{bad}, line 2" in capsys.readouterr().err
 
 
+def test_token_cut_needs_a_base_model_directory(tmp_path):
+    fails(
+        tiny(data__description_max_tokens=64),
+        "data.description_max_tokens cuts descriptions",
+        "needs base.path",
+    )
+    (tmp_path / "Qwen3").mkdir()
+    study = Study.from_config(
+        tiny(data__description_max_tokens=64, base__path=str(tmp_path / "Qwen3"))
+    )
+    assert study.settings.ingest.description_max_tokens == 64
+    assert study.settings.ingest.recency_days == (30, 90)
+    assert study.ingest_inputs("Books")["tokenizer"] == f"{tmp_path / 'Qwen3'}/tokenizer.json"
+
+
 def test_later_config_files_win_key_by_key(tmp_path):
     first, second = tmp_path / "a.yaml", tmp_path / "b.yaml"
     first.write_text("domains: [Books]\ntrain: {lr: 0.1, epochs: 3}\n")
@@ -176,13 +192,15 @@ def order_rich_config() -> dict[str, Any]:
 
 def test_every_order_free_list_and_mapping_gives_the_same_canonical_config():
     config = order_rich_config()
-    reference = check_config(config)
+    reference = Study.from_config(config)
     rng = random.Random(13)
     for seed in [None, *range(20)]:
-        other = check_config(permuted(config, rng if seed is not None else None))
+        other = Study.from_config(permuted(config, rng if seed is not None else None))
         assert repr(other.config) == repr(reference.config)
-        assert [j.params() for j in other.merges] == [j.params() for j in reference.merges]
-        assert repr(other.train) == repr(reference.train)
+        assert [other.merge_job(*k) for k in other.merges] == [
+            reference.merge_job(*k) for k in reference.merges
+        ]
+        assert repr(other.settings.train) == repr(reference.settings.train)
     assert list(reference.config["periods"]) == ["pretrain", "phase1", "phase2", "test"]
 
 
@@ -278,7 +296,7 @@ def test_fuzzed_configs_pass_or_fail_naming_a_key():
     for case in range(300):
         config = mutate(TINY, rng)
         try:
-            check_config(config)
+            Study.from_config(config)
             outcomes["ok"] += 1
         except InputError as e:
             outcomes["error"] += 1
