@@ -10,6 +10,8 @@ rule synthetic_domain:
         "results/logs/synthetic_domain/{domain}.log",
     benchmark:
         "results/benchmarks/synthetic_domain/{domain}.tsv"
+    group:
+        job_group("data")
     conda:
         "../envs/cpu.yaml"
     threads: 1
@@ -35,6 +37,8 @@ rule ingest:
         "results/logs/ingest/{domain}.log",
     benchmark:
         "results/benchmarks/ingest/{domain}.tsv"
+    group:
+        job_group("data")
     conda:
         "../envs/cpu.yaml"
     threads: 2

@@ -15,6 +15,8 @@ for (eval_paradigm, eval_batch), eval_models in EVAL_BATCHES.items():
             f"results/logs/evaluate/{eval_paradigm}/{eval_batch}.log",
         benchmark:
             f"results/benchmarks/evaluate/{eval_paradigm}/{eval_batch}.tsv"
+        group:
+            evaluation_group(eval_models)
         conda:
             "../envs/gpu.yaml"
         threads: 1

@@ -10,6 +10,8 @@ rule item_index:
         "results/logs/item_index/{domain}.log",
     benchmark:
         "results/benchmarks/item_index/{domain}.tsv"
+    group:
+        job_group("data")
     conda:
         "../envs/cpu.yaml"
     threads: 1

@@ -10,6 +10,8 @@ rule merge:
         "results/logs/merge/{paradigm}/{spec}.log",
     benchmark:
         "results/benchmarks/merge/{paradigm}/{spec}.tsv"
+    group:
+        job_group("merges")
     conda:
         "../envs/cpu.yaml"
     threads: 1

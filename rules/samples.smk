@@ -10,6 +10,8 @@ rule samples:
         "results/logs/samples/{paradigm}/{domain}/{period}.log",
     wildcard_constraints:
         paradigm=alternatives(SAMPLE_PARADIGMS),
+    group:
+        job_group("data")
     conda:
         "../envs/cpu.yaml"
     threads: 1

@@ -10,6 +10,8 @@ rule train:
         "results/logs/train/{paradigm}/{domain}/{period}.log",
     benchmark:
         "results/benchmarks/train/{paradigm}/{domain}/{period}.tsv"
+    group:
+        job_group("train")
     conda:
         "../envs/gpu.yaml"
     threads: 1
@@ -36,6 +38,8 @@ rule train_pooled:
         "results/logs/train/{paradigm}/pooled/{period}.log",
     benchmark:
         "results/benchmarks/train/{paradigm}/pooled/{period}.tsv"
+    group:
+        job_group("train")
     conda:
         "../envs/gpu.yaml"
     threads: 1
