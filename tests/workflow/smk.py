@@ -7,20 +7,44 @@ import re
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SNAKEMAKE = Path(sys.executable).with_name("snakemake")
+TINY = ROOT / "tests" / "config.tiny.yaml"
+# files that record wall times (everything else of a rerun must be byte-identical)
+NONDETERMINISTIC = {"report.json", "train.json", "train_log.csv", "merge.json"}
+# every deterministic output of a run, by folder under results/
+RESULT_FOLDERS = (
+    "raw",
+    "shards",
+    "items",
+    "stats",
+    "samples",
+    "index",
+    "checkpoints",
+    "merged",
+    "metrics",
+    "tables",
+    "regression",
+    "figures",
+)
 
 
 def snakemake(
-    workdir: Path, *args: str, configfile: Path | None = None, check: bool = True
+    workdir: Path,
+    *args: str,
+    configfile: Path | None = None,
+    check: bool = True,
+    env: Mapping[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run the workflow's Snakefile in ``workdir`` (default config: the repository's config.yaml)."""
+    """Run the workflow's Snakefile in ``workdir`` (default config: the repository's config.yaml;
+    ``env``: extra environment variables)."""
     cmd = [str(SNAKEMAKE), "--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir)]
     # --configfile takes several values: keep it last so it cannot swallow targets
     tail = ["--configfile", str(configfile or ROOT / "config.yaml")]
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONHASHSEED": "0"}
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONHASHSEED": "0", **(env or {})}
     proc = subprocess.run(
         [*cmd, *args, *tail], capture_output=True, text=True, env=env, check=False
     )
@@ -45,3 +69,12 @@ def planned_jobs(workdir: Path, *targets: str, configfile: Path | None = None) -
             # evaluation rules are one per batch of models (evaluate_{paradigm}_{batch})
             counts["evaluate" if rule.startswith("evaluate_") else rule] += int(n)
     return counts
+
+
+def assert_same_outputs(run: Path, other: Path) -> None:
+    """Every deterministic output file of ``run`` exists in ``other`` with the same bytes."""
+    for sub in RESULT_FOLDERS:
+        for f in (run / "results" / sub).rglob("*"):
+            if f.is_file() and f.name not in NONDETERMINISTIC:
+                twin = other / f.relative_to(run)
+                assert f.read_bytes() == twin.read_bytes(), f

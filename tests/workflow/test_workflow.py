@@ -12,11 +12,8 @@ import pytest
 import yaml
 
 from mmgrid.manifest import sha256_file
-from tests.workflow.smk import ROOT, planned_jobs, snakemake
+from tests.workflow.smk import ROOT, TINY, assert_same_outputs, planned_jobs, snakemake
 
-TINY = ROOT / "tests" / "config.tiny.yaml"
-# files that record wall times (everything else of a rerun must be byte-identical)
-NONDETERMINISTIC = {"report.json", "train.json", "train_log.csv", "merge.json"}
 pytestmark = pytest.mark.workflow
 
 
@@ -111,13 +108,6 @@ def test_amazon2023_missing_files_are_named(tmp_path):
 def test_slurm_profile_dry_run(tmp_path):
     proc = snakemake(tmp_path, "--profile", str(ROOT / "profiles" / "slurm"), "--dry-run")
     assert "ingest" in proc.stdout
-
-
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory) -> Path:
-    work = tmp_path_factory.mktemp("tiny")
-    snakemake(work, "--cores", "2", "results/all", configfile=TINY)
-    return work
 
 
 def test_tiny_run_writes_every_stage(tiny_run):
@@ -285,25 +275,7 @@ def test_second_dry_run_has_nothing_to_do(tiny_run):
 
 def test_rerun_is_byte_identical(tiny_run, tmp_path):
     snakemake(tmp_path, "--cores", "2", "results/all", configfile=TINY)
-    subs = (
-        "raw",
-        "shards",
-        "items",
-        "stats",
-        "samples",
-        "index",
-        "checkpoints",
-        "merged",
-        "metrics",
-        "tables",
-        "regression",
-        "figures",
-    )
-    for sub in subs:
-        for f in (tiny_run / "results" / sub).rglob("*"):
-            if f.is_file() and f.name not in NONDETERMINISTIC:
-                twin = tmp_path / f.relative_to(tiny_run)
-                assert f.read_bytes() == twin.read_bytes(), f
+    assert_same_outputs(tiny_run, tmp_path)
 
 
 def copy_run(tiny_run: Path, tmp_path: Path) -> Path:

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Stop the single-node SLURM of .ci/slurm_up.sh: cancel every job left on its two clusters, then
+# stop each daemon by the PID the bring-up recorded (slurmd, slurmctld, slurmdbd, MariaDB, munge).
+set -uo pipefail
+
+STATE=${MMGRID_SLURM_STATE:-/var/lib/mmgrid-slurm}
+PIDS=$STATE/pids
+[[ -d $PIDS ]] || exit 0
+
+alive() { [[ -s $PIDS/$1 ]] && kill -0 "$(cat "$PIDS/$1")" 2>/dev/null; }
+
+for name in ci noacct; do
+    conf=/etc/slurm/slurm.conf
+    [[ $name == ci ]] || conf=/etc/slurm/$name/slurm.conf
+    if alive "slurmctld-$name"; then
+        jobs=$(SLURM_CONF=$conf timeout 20 squeue --noheader --format=%i 2>/dev/null || true)
+        if [[ -n $jobs ]]; then
+            echo "slurm_down: cancelling jobs of cluster $name:" $jobs
+            # shellcheck disable=SC2086
+            SLURM_CONF=$conf timeout 20 scancel --full $jobs || true
+        fi
+    fi
+done
+
+# stop NAME: SIGTERM, up to 30 s for a clean exit, then SIGKILL
+stop() {
+    local name=$1 pid i
+    [[ -s $PIDS/$name ]] || return 0
+    pid=$(cat "$PIDS/$name")
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -TERM "$pid"
+        for i in $(seq 300); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
+        echo "slurm_down: stopped $name ($pid)"
+    fi
+    rm -f "$PIDS/$name"
+}
+
+for name in slurmd-noacct slurmd-ci slurmctld-noacct slurmctld-ci slurmdbd mariadb munged; do
+    stop "$name"
+done
