@@ -99,11 +99,22 @@ start_mariadb() {
     mariadb --socket=/run/mysqld/mysqld.sock -e "CREATE DATABASE IF NOT EXISTS slurm_acct_db"
 }
 
-write_configs() {
-    mkdir -p /etc/slurm/noacct "$STATE"/{ci,noacct}/{ctld,slurmd}
-    local common
-    common=$(
-        cat <<EOF
+# cluster_conf NAME PORT SETTING...: a cluster's slurm.conf (slurmctld on PORT, slurmd on PORT + 1)
+cluster_conf() {
+    local name=$1 port=$2
+    shift 2
+    cat <<EOF
+# single-node CI cluster $name (written by .ci/slurm_up.sh)
+ClusterName=$name
+SlurmctldHost=$HOST
+SlurmctldPort=$port
+SlurmdPort=$((port + 1))
+StateSaveLocation=$STATE/$name/ctld
+SlurmdSpoolDir=$STATE/$name/slurmd
+SlurmctldPidFile=$STATE/$name/slurmctld.pid
+SlurmdPidFile=$STATE/$name/slurmd.pid
+SlurmctldLogFile=$LOGS/slurmctld-$name.log
+SlurmdLogFile=$LOGS/slurmd-$name.log
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
@@ -119,43 +130,21 @@ InactiveLimit=0
 KillWait=5
 MinJobAge=300
 SlurmdTimeout=60
+EOF
+    printf '%s\n' "$@"
+    cat <<EOF
 NodeName=$HOST CPUs=$CPUS RealMemory=$MEMORY_MB State=UNKNOWN
 PartitionName=cpu Nodes=$HOST Default=YES MaxTime=INFINITE State=UP
 PartitionName=gpu Nodes=$HOST MaxTime=INFINITE State=UP
 EOF
-    )
-    cat >/etc/slurm/slurm.conf <<EOF
-# single-node CI cluster with accounting (written by .ci/slurm_up.sh)
-ClusterName=ci
-SlurmctldHost=$HOST
-SlurmctldPort=6817
-SlurmdPort=6818
-StateSaveLocation=$STATE/ci/ctld
-SlurmdSpoolDir=$STATE/ci/slurmd
-SlurmctldPidFile=$STATE/ci/slurmctld.pid
-SlurmdPidFile=$STATE/ci/slurmd.pid
-SlurmctldLogFile=$LOGS/slurmctld.log
-SlurmdLogFile=$LOGS/slurmd.log
-AccountingStorageType=accounting_storage/slurmdbd
-AccountingStorageHost=localhost
-AccountingStorageEnforce=associations
-$common
-EOF
-    cat >/etc/slurm/noacct/slurm.conf <<EOF
-# single-node CI cluster without accounting storage (written by .ci/slurm_up.sh)
-ClusterName=noacct
-SlurmctldHost=$HOST
-SlurmctldPort=6827
-SlurmdPort=6828
-StateSaveLocation=$STATE/noacct/ctld
-SlurmdSpoolDir=$STATE/noacct/slurmd
-SlurmctldPidFile=$STATE/noacct/slurmctld.pid
-SlurmdPidFile=$STATE/noacct/slurmd.pid
-SlurmctldLogFile=$LOGS/slurmctld-noacct.log
-SlurmdLogFile=$LOGS/slurmd-noacct.log
-AccountingStorageType=accounting_storage/none
-$common
-EOF
+}
+
+write_configs() {
+    mkdir -p /etc/slurm/noacct "$STATE"/{ci,noacct}/{ctld,slurmd}
+    cluster_conf ci 6817 AccountingStorageType=accounting_storage/slurmdbd \
+        AccountingStorageHost=localhost AccountingStorageEnforce=associations >/etc/slurm/slurm.conf
+    cluster_conf noacct 6827 AccountingStorageType=accounting_storage/none \
+        >/etc/slurm/noacct/slurm.conf
     cat >/etc/slurm/slurmdbd.conf <<EOF
 # accounting daemon of the CI cluster (written by .ci/slurm_up.sh)
 AuthType=auth/munge

@@ -91,7 +91,7 @@ def parse_config(text: str) -> tuple[str, int | None]:
 
 
 def parse_partitions(text: str) -> dict[str, Partition]:
-    """Partitions and their GPUs from ``sinfo --noheader --format=%R|%G`` (one line per
+    """Partitions and their GPUs from ``sinfo --all --noheader --format=%R|%G`` (one line per
     partition and node configuration; GRES like ``gpu:a100:4(S:0-1),shard:8`` or ``(null)``)."""
     gpus: dict[str, dict[str | None, int]] = {}
     for line in text.splitlines():
@@ -113,18 +113,22 @@ def read_cluster(run: Callable[[Sequence[str]], str] | None = None) -> Cluster:
     accounts); ``run`` returns a command's stdout and raises OSError or SubprocessError."""
     run = run or _run
     accounting, min_job_age = parse_config(_ask(run, ["scontrol", "show", "config"]))
-    partitions = parse_partitions(_ask(run, ["sinfo", "--noheader", "--format=%R|%G"]))
+    partitions = parse_partitions(_ask(run, ["sinfo", "--all", "--noheader", "--format=%R|%G"]))
     accounts = None
     if accounting != NO_ACCOUNTING:
         try:
-            listed = run(
-                ["sacctmgr", "--noheader", "--parsable2", "list", "associations",
-                 f"user={getpass.getuser()}", "format=account"]
-            )  # fmt: skip
-            accounts = frozenset(a.strip().lower() for a in listed.splitlines() if a.strip())
+            accounts = frozenset(a.lower() for a in user_accounts(run)) or None
         except (OSError, subprocess.SubprocessError):
             accounts = None  # some sites do not let users list associations
-    return Cluster(accounting, min_job_age, partitions, accounts or None)
+    return Cluster(accounting, min_job_age, partitions, accounts)
+
+
+def user_accounts(run: Callable[[Sequence[str]], str] | None = None) -> list[str]:
+    """The user's SLURM accounts, sorted (``sacctmgr -n -s list user $USER format=account``)."""
+    listed = (run or _run)(
+        ["sacctmgr", "-n", "-P", "-s", "list", "user", getpass.getuser(), "format=account"]
+    )
+    return sorted({a.strip() for a in listed.splitlines() if a.strip()})
 
 
 def _run(cmd: Sequence[str]) -> str:

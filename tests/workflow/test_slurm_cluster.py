@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from mmgrid.slurm import user_accounts
 from tests.workflow.smk import ROOT, TINY, assert_same_outputs, snakemake
 
 NO_ACCOUNTING = {"SLURM_CONF": "/etc/slurm/noacct/slurm.conf"}
@@ -52,14 +53,9 @@ needs_cluster_without_accounting = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def account() -> str:
     """The user's first account, listed as the README says."""
-    listed = subprocess.run(
-        ["sacctmgr", "-n", "-P", "-s", "list", "user", getpass.getuser(), "format=account"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    assert listed, "sacctmgr lists no account for this user"
-    return sorted(listed)[0]
+    accounts = user_accounts()
+    assert accounts, "sacctmgr lists no account for this user"
+    return accounts[0]
 
 
 def slurm_profile(folder: Path, account: str | None, status_command: str | None = None) -> Path:
@@ -81,7 +77,19 @@ def slurm_profile(folder: Path, account: str | None, status_command: str | None 
     return path.parent
 
 
-def output(proc: subprocess.CompletedProcess[str]) -> str:
+def submit(
+    work: Path,
+    profile: Path,
+    target: str,
+    configfile: Path = TINY,
+    env: dict[str, str] | None = None,
+    fails: bool = False,
+) -> str:
+    """Run ``target`` through SLURM with ``profile``; its log (it must fail if ``fails``)."""
+    proc = snakemake(
+        work, "--profile", str(profile), target, configfile=configfile, check=not fails, env=env
+    )
+    assert (proc.returncode != 0) == fails
     return proc.stdout + proc.stderr
 
 
@@ -99,8 +107,7 @@ def queued_jobs(env: dict[str, str] | None = None) -> str:
 def slurm_run(tmp_path_factory, account) -> tuple[Path, Path, str]:
     work = tmp_path_factory.mktemp("slurm")
     profile = slurm_profile(work, account)
-    proc = snakemake(work, "--profile", str(profile), "results/all", configfile=TINY)
-    return work, profile, output(proc)
+    return work, profile, submit(work, profile, "results/all")
 
 
 @needs_controller
@@ -120,24 +127,16 @@ def test_tiny_config_through_slurm_gives_the_local_results(slurm_run, tiny_run):
 @needs_controller
 def test_second_slurm_run_has_nothing_to_do(slurm_run):
     work, profile, _ = slurm_run
-    log = output(snakemake(work, "--profile", str(profile), "results/all", configfile=TINY))
+    log = submit(work, profile, "results/all")
     assert "Nothing to be done" in log
     assert not SUBMITTED.search(log)
 
 
 @needs_controller
 def test_placeholder_account_stops_before_any_submission(tmp_path):
-    proc = snakemake(
-        tmp_path,
-        "--profile",
-        str(ROOT / "profiles" / "slurm"),
-        "results/stats/Books.json",
-        configfile=TINY,
-        check=False,
-    )
-    assert proc.returncode != 0
-    assert "default-resources: slurm_account is still the placeholder YOUR_ACCOUNT" in output(proc)
-    assert not SUBMITTED.search(output(proc))
+    log = submit(tmp_path, ROOT / "profiles" / "slurm", "results/stats/Books.json", fails=True)
+    assert "default-resources: slurm_account is still the placeholder YOUR_ACCOUNT" in log
+    assert not SUBMITTED.search(log)
 
 
 @needs_controller
@@ -147,12 +146,7 @@ def test_gpu_jobs_on_a_partition_without_gpus_stop_before_any_submission(tmp_pat
     config["gpu_job_resources"] = {"slurm_partition": "gpu"}  # the CI node has no GPU gres
     path = tmp_path / "gpu.yaml"
     path.write_text(yaml.safe_dump(config))
-    profile = slurm_profile(tmp_path, account)
-    proc = snakemake(
-        tmp_path, "--profile", str(profile), "results/all", configfile=path, check=False
-    )
-    assert proc.returncode != 0
-    log = output(proc)
+    log = submit(tmp_path, slurm_profile(tmp_path, account), "results/all", path, fails=True)
     assert "config key gpus_per_job asks 1 GPU(s) for base, evaluate_semid_cells_Books" in log
     assert "partition gpu (config key gpu_job_resources.slurm_partition) has no GPU gres" in log
     assert not SUBMITTED.search(log)
@@ -161,27 +155,16 @@ def test_gpu_jobs_on_a_partition_without_gpus_stop_before_any_submission(tmp_pat
 @needs_cluster_without_accounting
 def test_without_accounting_the_shipped_status_command_stops_before_any_submission(tmp_path):
     profile = slurm_profile(tmp_path, account=None)
-    proc = snakemake(
-        tmp_path,
-        "--profile",
-        str(profile),
-        "results/stats/Books.json",
-        configfile=TINY,
-        check=False,
-        env=NO_ACCOUNTING,
-    )
-    assert proc.returncode != 0
-    assert "set `slurm-status-command: squeue`" in output(proc)
-    assert not SUBMITTED.search(output(proc))
+    log = submit(tmp_path, profile, "results/stats/Books.json", env=NO_ACCOUNTING, fails=True)
+    assert "set `slurm-status-command: squeue`" in log
+    assert not SUBMITTED.search(log)
 
 
 @needs_cluster_without_accounting
 def test_without_accounting_the_documented_setting_completes(tmp_path, tiny_run):
     profile = slurm_profile(tmp_path, account=None, status_command="squeue")
     target = "results/tables/domain_stats.csv"  # both domains' data groups and data_summary
-    proc = snakemake(
-        tmp_path, "--profile", str(profile), target, configfile=TINY, env=NO_ACCOUNTING
-    )
-    assert len(SUBMITTED.findall(output(proc))) == 3
+    log = submit(tmp_path, profile, target, env=NO_ACCOUNTING)
+    assert len(SUBMITTED.findall(log)) == 3
     assert (tmp_path / target).read_bytes() == (tiny_run / target).read_bytes()
     assert queued_jobs(NO_ACCOUNTING) == ""
