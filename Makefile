@@ -18,7 +18,7 @@ $(VENV)/.installed: pyproject.toml requirements.txt
 	touch $@
 
 run: setup
-	$(BIN)/snakemake --cores $(CORES) results/all
+	$(BIN)/snakemake --cores $(CORES) all
 
 test: setup
 	$(BIN)/python -m pytest -q

@@ -1,5 +1,5 @@
 # mmgrid: the contextual grid of generative-recommendation checkpoints, merged and evaluated.
-# Usage: snakemake --cores N results/all   (see README.md)
+# Usage: snakemake --cores N all   (see README.md)
 from snakemake.utils import min_version
 
 min_version("9.20")
@@ -25,11 +25,25 @@ include: "rules/analysis.smk"
 
 localrules:
     all,
+    manifest,
+
+
+# The default target: every artefact and the manifest. A rule without output re-checks that its
+# inputs exist, so `snakemake all` rebuilds an artefact that was deleted (or removed by a failed
+# job); targeting the file results/all only brings the manifest up to date (README: Recovery).
+rule all:
+    default_target: True
+    input:
+        data_outputs(),
+        grid_outputs(),
+        merged_outputs(),
+        metric_outputs(),
+        analysis_outputs(),
+        "results/all",
 
 
 # results/all: the manifest of every artefact of the run, with checksums and provenance.
-rule all:
-    default_target: True
+rule manifest:
     input:
         data_outputs(),
         grid_outputs(),
@@ -39,7 +53,7 @@ rule all:
     output:
         "results/all",
     log:
-        "results/logs/all.log",
+        "results/logs/manifest.log",
     conda:
         "envs/cpu.yaml"
     threads: 1

@@ -36,6 +36,7 @@ def main() -> None:
         config["data"]["raw_dir"] = str(raw)
         model = work / "Qwen3-0.6B"  # placeholder for the user's local model directory
         model.mkdir()
+        (model / "tokenizer.json").touch()  # an input of ingest (data.description_max_tokens)
         config["base"]["path"] = str(model)
         cfg = work / "config.yaml"
         cfg.write_text(yaml.safe_dump(config, sort_keys=False))

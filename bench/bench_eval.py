@@ -2,6 +2,7 @@
 
 Usage: python bench/bench_eval.py [--threads 2] [--queries 64] [--items 1000] [--history 5]
        python bench/bench_eval.py --qwen3-shape --device cuda [--batch-sizes 8 32 64]
+       python bench/bench_eval.py --backends static generate [--titles] [--compile]
 Prints a markdown table; numbers are recorded in bench/EVAL.md.
 
 A random tiny Qwen3 (hidden 64, 2 layers, the sizes of the default config's model family; with
@@ -11,6 +12,9 @@ a byte-level BPE tokenizer and 3 x 32 semantic-ID tokens decodes ``--queries`` t
 semantic IDs. Every setting runs in the same process after one warm-up; the best of
 ``--repeats`` runs is reported. The last row is the same batched search through plain
 ``generate`` (no shared prompt cache: the prompt is re-run once per beam), for reference.
+``--backends`` times each evaluation backend (``mmgrid.evaluate.backends``) and checks that
+its ranked lists equal the first backend's; ``--titles`` times title sampling instead (a random
+model rarely writes a newline, so every sample runs to ``--max-new-tokens``).
 """
 
 from __future__ import annotations
@@ -69,8 +73,16 @@ TINY = {
 }
 
 
-def build(items: int, history: int, queries: int, seed: int, qwen3_shape: bool = False):
-    """Tokenizer, model, trie and prompts for the benchmark (all seeded)."""
+def build(
+    items: int,
+    history: int,
+    queries: int,
+    seed: int,
+    qwen3_shape: bool = False,
+    layers: int | None = None,
+):
+    """Tokenizer, model, trie and prompts for the benchmark (all seeded); ``layers`` overrides
+    the shape's number of layers."""
     import torch
     from transformers import Qwen3Config, Qwen3ForCausalLM
 
@@ -88,7 +100,10 @@ def build(items: int, history: int, queries: int, seed: int, qwen3_shape: bool =
         vocab_size=len(tokenizer),
         tie_word_embeddings=True,
         max_position_embeddings=2048,
-        **(QWEN3_06B if qwen3_shape else TINY),
+        **{
+            **(QWEN3_06B if qwen3_shape else TINY),
+            **({"num_hidden_layers": layers} if layers else {}),
+        },
     )
     torch.manual_seed(seed)
     model = Qwen3ForCausalLM(config).float().eval()
@@ -132,6 +147,38 @@ def plain_generate(model, tokenizer, prompts, trie, beams: int, batch_size: int)
         )
 
 
+def timed_rows(args, model, tokenizer, trie, prompts) -> list[tuple[str, float, str]]:
+    """(setting, best seconds, same result as the first backend at that batch size) for every
+    backend and batch size: semid beam search, or title sampling with ``--titles``."""
+    from mmgrid.evaluate.backends import prepare
+
+    if args.titles:
+        task = "title sampling"
+        options = {"mode": "sample", "samples": args.samples, "temperature": 0.6, "seed": 0}
+        options["max_new_tokens"] = args.max_new_tokens
+    else:
+        task = "semid beam search"
+        options = {"trie": trie, "beams": args.beams}
+    rows, reference = [], {}
+    for name in args.backends:
+        compiled = args.compile and name == "static"
+        decoder = prepare(model, name, compiled)
+        search = decoder.generate_titles if args.titles else decoder.semid_beam_search
+        search(model, tokenizer, prompts[:2], batch_size=2, **options)  # warm-up
+        for batch_size in args.batch_sizes:
+            results: list = []
+
+            def run(batch_size=batch_size, results=results, search=search) -> None:
+                results[:] = search(model, tokenizer, prompts, batch_size=batch_size, **options)
+
+            seconds, _ = best_time(run, args.repeats)
+            # titles are seeded per batch: compare backends at the same batch size
+            same = "yes" if results == reference.setdefault(batch_size, results) else "no"
+            label = f"{name} backend" + (", compiled" if compiled else "")
+            rows.append((f"{task}, {label}, batch {batch_size}", seconds, same))
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--threads", type=int, default=2)
@@ -144,12 +191,19 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cpu", help="cpu, cuda or auto (bf16 weights on CUDA)")
     parser.add_argument("--qwen3-shape", action="store_true", help="a random Qwen3-0.6B shape")
+    parser.add_argument(
+        "--backends", nargs="+", default=["generate"], choices=["static", "generate"]
+    )
+    parser.add_argument("--compile", action="store_true", help="static backend: torch.compile")
+    parser.add_argument("--titles", action="store_true", help="title sampling instead of semid")
+    parser.add_argument("--samples", type=int, default=5, help="--titles: samples per prompt")
+    parser.add_argument("--max-new-tokens", type=int, default=24, help="--titles: token budget")
+    parser.add_argument("--no-plain", action="store_true", help="skip the plain-generate row")
     args = parser.parse_args()
 
     import torch
 
     from mmgrid.device import dtype_for, resolve_device
-    from mmgrid.evaluate.generate import semid_beam_search
 
     torch.set_num_threads(args.threads)
     model, tokenizer, trie, prompts = build(
@@ -161,36 +215,25 @@ def main() -> None:
     where = (
         torch.cuda.get_device_name(device) if device.type == "cuda" else f"{args.threads} threads"
     )
+    task = f"{args.samples} samples of <= {args.max_new_tokens} tokens" if args.titles else ""
     print(
         f"{platform.machine()} {os.cpu_count()} cpus, torch {torch.__version__}, {where}, "
         f"{model.dtype}; {'Qwen3-0.6B shape' if args.qwen3_shape else 'tiny model'}; "
         f"{args.queries} queries, prompt {min(lengths)}-{max(lengths)} tokens, {len(trie)} items, "
-        f"beams {args.beams}\n"
+        f"beams {args.beams} {task}\n"
     )
-    semid_beam_search(model, tokenizer, prompts[:2], trie, beams=args.beams, batch_size=2)
-    reference = None
-    rows = []
-    for batch_size in args.batch_sizes:
-        results: list = []
-
-        def run(batch_size: int = batch_size, results: list = results) -> None:
-            results[:] = semid_beam_search(
-                model, tokenizer, prompts, trie, beams=args.beams, batch_size=batch_size
-            )
-
-        seconds, _ = best_time(run, args.repeats)
-        reference = results if reference is None else reference
-        same = "yes" if results == reference else "no"
-        rows.append((f"semid_beam_search, batch {batch_size}", seconds, same))
-    batch_size = max(args.batch_sizes)
-    seconds, _ = best_time(
-        lambda: plain_generate(model, tokenizer, prompts, trie, args.beams, batch_size),
-        args.repeats,
-    )
-    rows.append((f"plain generate (prompt per beam), batch {batch_size}", seconds, ""))
+    rows = timed_rows(args, model, tokenizer, trie, prompts)
+    if not args.no_plain and not args.titles:
+        batch_size = max(args.batch_sizes)
+        seconds, _ = best_time(
+            lambda: plain_generate(model, tokenizer, prompts, trie, args.beams, batch_size),
+            args.repeats,
+        )
+        rows.append((f"plain generate (prompt per beam), batch {batch_size}", seconds, ""))
     base = rows[0][1]
     print(
-        "| setting | seconds (best) | queries/s | speed-up vs batch 1 | same ranking as batch 1 |"
+        f"| setting | seconds (best) | queries/s | speed-up vs {rows[0][0]} | same result as "
+        f"{args.backends[0]} at that batch size |"
     )
     print("| --- | --- | --- | --- | --- |")
     for name, seconds, same in rows:

@@ -13,7 +13,8 @@ whole-array implementation are measured in the same run. ``--cache cold`` evicts
 file from the page cache before each task (``fsync`` + ``posix_fadvise(DONTNEED)``), so reads
 come from storage; ``warm`` (default) reads cached files, where memory bandwidth and
 arithmetic are what is measured. Importing ``mmgrid.merge`` happens before the clock starts
-and is reported on its own.
+and is reported on its own. The time spent in the engine's per-block check of finite results
+(``_Engine.check_finite``, summed over threads) is reported as a share of each merge's CPU time.
 Temporary files are removed. With PYTHONPATH pointing at another copy of the package, the same
 script measures that engine (e.g. the previous commit) under identical conditions.
 """
@@ -249,8 +250,21 @@ def worker(args: argparse.Namespace) -> None:
         return r.ru_utime + r.ru_stime
 
     t0 = time.perf_counter()
+    check_seconds = [0.0]
     if task["kind"] == "merge":
-        from mmgrid.merge import merge
+        from mmgrid.merge import engine, merge
+
+        check = getattr(engine._Engine, "check_finite", None)
+        if check is not None:  # time the per-block finite check (an engine without it: 0)
+
+            def timed_check(self, blk, x):
+                t = time.perf_counter()
+                try:
+                    return check(self, blk, x)
+                finally:
+                    check_seconds[0] += time.perf_counter() - t  # summed over threads
+
+            engine._Engine.check_finite = timed_check
     import_seconds = time.perf_counter() - t0
     with RssSampler() as rss:
         t0, c0 = time.perf_counter(), cpu()
@@ -275,6 +289,7 @@ def worker(args: argparse.Namespace) -> None:
                 "seconds": seconds,
                 "cpu": cpu_seconds,
                 "import": import_seconds,
+                "check": check_seconds[0],
                 "VmHWM": status["VmHWM"],
                 **rss.peak,
             }
@@ -425,6 +440,7 @@ def main() -> None:
                 b["seconds"] = min(b["seconds"], r["seconds"])
                 b["cpu"] = min(b["cpu"], r["cpu"])
                 b["import"] = min(b["import"], r["import"])
+                b["check"] = min(b["check"], r["check"])
                 for key in ("VmHWM", "RssAnon", "RssFile"):
                     b[key] = max(b[key], r[key])
                 print(
@@ -445,6 +461,11 @@ def main() -> None:
                 f"{r['input_GB'] / r['seconds']:.2f} | {r['VmHWM'] / mib:.0f} | "
                 f"{r['RssAnon'] / mib:.0f} | {r['RssFile'] / mib:.0f} |"
             )
+
+        print("\nthe engine's per-block check of finite results, share of each merge's CPU time:")
+        for label, r in best.items():
+            if "(t=" in label:
+                print(f"  {label}: {r['check']:.3f} s, {r['check'] / r['cpu']:.1%}")
 
         def rate(label: str, key: str = "seconds") -> float:
             return best[label]["input_GB"] / best[label][key]

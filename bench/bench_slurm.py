@@ -45,7 +45,7 @@ def write_profile(folder: Path, account: str, settings: list[str]) -> Path:
 
 
 def run(work: Path, config: Path, *args: str) -> dict[str, float | int]:
-    cmd = [str(SNAKEMAKE), "-s", str(ROOT / "Snakefile"), "-d", str(work), *args, "results/all"]
+    cmd = [str(SNAKEMAKE), "-s", str(ROOT / "Snakefile"), "-d", str(work), *args, "all"]
     cmd += ["--configfile", str(config)]
     load = os.getloadavg()[0]
     start = time.perf_counter()

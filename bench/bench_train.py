@@ -11,21 +11,26 @@ Measures, in one run on one catalogue:
 The catalogue is the synthetic four-topic one used by the tests (``tests/models/catalog.py``).
 With ``--qwen3-shape`` it instead trains a randomly initialised Qwen3-0.6B-shaped model (built
 from a config, nothing downloaded) for a few steps on random tokens, on CUDA when present,
-and reports tokens/s and peak GPU memory.
+and reports tokens/s, the model FLOPs and MFU (``mmgrid.train.flops``) and peak GPU memory;
+``--min-len`` and ``--answer`` make chat-like batches (variable lengths, loss on the answer).
 
 Usage: .venv/bin/python bench/bench_train.py [--threads 1] [--items-per-domain 1500]
+       .venv/bin/python bench/bench_train.py --packing-only [--steps 20] [--repeats 3]
        .venv/bin/python bench/bench_train.py --qwen3-shape [--adapter lora] [--layers 28]
-       [--seq-len 512]
+       [--seq-len 512] [--min-len 128 --answer 16] [--packing] [--attention sdpa] [--compile]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from bench_eval import QWEN3_06B as EVAL_QWEN3_06B
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -46,14 +51,18 @@ def import_overhead() -> float:
     return time.perf_counter() - start
 
 
-def chat_examples(tokenizer, titles: list[str], n: int, history: int, seed: int) -> list[dict]:
-    """Title-mode-like samples: a prompt with ``history`` titles, the next title as answer."""
+def chat_examples(
+    tokenizer, titles: list[str], n: int, history: int | tuple[int, int], seed: int
+) -> list[dict]:
+    """Title-mode-like samples: a prompt with ``history`` titles (or a number drawn uniformly
+    from a ``(low, high)`` range per sample), the next title as answer."""
     import random
 
     rng = random.Random(seed)
     out = []
     for _ in range(n):
-        items = rng.sample(titles, history + 1)
+        k = rng.randint(*history) if isinstance(history, tuple) else history
+        items = rng.sample(titles, k + 1)
         messages = [
             {"role": "user", "content": PROMPT + "\n".join(f"Title: {t}" for t in items[:-1])},
             {"role": "assistant", "content": f"Recommended Item Title: {items[-1]}"},
@@ -68,13 +77,23 @@ def chat_examples(tokenizer, titles: list[str], n: int, history: int, seed: int)
     return out
 
 
-def throughput(model, examples, pad_id: int, steps: int, batch_size: int) -> dict:
+def throughput(
+    model, examples, pad_id: int, steps: int, batch_size: int, packing: bool = False
+) -> dict:
     from mmgrid.train.loop import TrainConfig, train
 
-    warm = TrainConfig(batch_size=batch_size, max_steps=2, device="cpu", progress=False)
+    warm = TrainConfig(
+        batch_size=batch_size, max_steps=2, device="cpu", progress=False, packing=packing
+    )
     train(model, examples, warm, pad_id=pad_id)
     cfg = TrainConfig(
-        epochs=100, lr=1e-3, batch_size=batch_size, max_steps=steps, device="cpu", progress=False
+        epochs=100,
+        lr=1e-3,
+        batch_size=batch_size,
+        max_steps=steps,
+        device="cpu",
+        progress=False,
+        packing=packing,
     )
     s = train(model, examples, cfg, pad_id=pad_id)
     return {
@@ -85,60 +104,126 @@ def throughput(model, examples, pad_id: int, steps: int, batch_size: int) -> dic
     }
 
 
-def qwen3_shape(layers: int, steps: int, batch_size: int, seq_len: int, adapter: str) -> None:
-    """A few loop steps of a random Qwen3-0.6B-shaped model (float32 weights, bf16 autocast on
-    CUDA), fully fine-tuned or with a LoRA adapter (r=8 on the 7 projections)."""
+def packing_comparison(
+    base_dir: Path, examples: list[dict], pad_id: int, steps: int, batch_size: int, repeats: int
+) -> dict[str, dict]:
+    """Padded vs packed chat batches from the same initial weights, alternating, best of
+    ``repeats``; the losses of both runs must agree."""
+    from mmgrid.models.loading import load_causal_lm
+
+    best: dict[str, dict] = {}
+    for _ in range(repeats):
+        for name, packing in (("padded", False), ("packed", True)):
+            model, _ = load_causal_lm(base_dir, device="cpu")
+            r = throughput(model, examples, pad_id, steps, batch_size, packing)
+            if name not in best or r["tok/s"] > best[name]["tok/s"]:
+                best[name] = r
+    return best
+
+
+QWEN3_06B = {  # Qwen3-0.6B's shape (its config.json), randomly initialised
+    **EVAL_QWEN3_06B,
+    "vocab_size": 151_936,
+    "max_position_embeddings": 40_960,
+    "tie_word_embeddings": True,
+    "pad_token_id": 0,
+}
+
+
+def random_examples(n: int, lengths: tuple[int, int], answer: int, seed: int) -> list[dict]:
+    """Random-token examples with lengths uniform in ``lengths`` (inclusive); the last
+    ``answer`` tokens are trained (0: every token), like chat samples' answers."""
+    import random
+
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        ids = [rng.randrange(1, 151_000) for _ in range(rng.randint(*lengths))]
+        labels = ids if answer == 0 else [-100] * (len(ids) - answer) + ids[-answer:]
+        out.append({"input_ids": ids, "labels": labels})
+    return out
+
+
+def qwen3_shape(
+    *,
+    layers: int = 28,
+    steps: int = 20,
+    batch_size: int = 8,
+    lengths: tuple[int, int] = (512, 512),
+    answer: int = 0,
+    adapter: str = "full",
+    packing: bool = False,
+    attention: str = "auto",
+    compile: bool = False,
+    warmup: int = 3,
+    frozen_bf16: bool = False,
+) -> dict:
+    """Loop steps of a random Qwen3-0.6B-shaped model (float32 weights, bf16 autocast and fused
+    AdamW on CUDA), fully fine-tuned or with a LoRA adapter (r=8 on the 7 projections; with
+    ``frozen_bf16`` the frozen weights in bf16, the adapter in float32).
+    Returns tokens/s, ms/step, the model FLOPs of the timed steps, TFLOP/s, MFU against the
+    GPU's dense bf16 peak, peak memory and the final loss."""
     import torch
     from transformers import Qwen3Config, Qwen3ForCausalLM
 
-    from mmgrid.models.loading import resolve_device
+    from mmgrid.device import resolve_device
+    from mmgrid.models.attention import use_attention
+    from mmgrid.train.flops import Shape, peak_tflops, training_flops
     from mmgrid.train.loop import TrainConfig, train
 
-    config = Qwen3Config(
-        vocab_size=152_704,
-        hidden_size=1024,
-        intermediate_size=3072,
-        num_hidden_layers=layers,
-        num_attention_heads=16,
-        num_key_value_heads=8,
-        head_dim=128,
-        max_position_embeddings=4096,
-        tie_word_embeddings=True,
-        pad_token_id=0,
-    )
+    device = resolve_device("auto")
+    config = Qwen3Config(**{**QWEN3_06B, "num_hidden_layers": layers})
     torch.manual_seed(0)
-    model = Qwen3ForCausalLM(config)
+    model = Qwen3ForCausalLM(config).to(device)
+    implementation = use_attention(model, attention)
     if adapter == "lora":
         from peft import LoraConfig, get_peft_model
 
+        if frozen_bf16:  # frozen weights need no float32 master copy; the adapter stays float32
+            model.to(torch.bfloat16)
         lora = LoraConfig(r=8, lora_alpha=16, target_modules=PROJECTIONS, task_type="CAUSAL_LM")
         model = get_peft_model(model, lora)
-    device = resolve_device("auto")
-    gen = torch.Generator().manual_seed(0)
-    examples = [
-        {"input_ids": torch.randint(1, 151_000, (seq_len,), generator=gen).tolist()}
-        for _ in range(batch_size * (steps + 2))
-    ]
-    warm = TrainConfig(batch_size=batch_size, max_steps=2, progress=False)
-    train(model, examples, warm, pad_id=0)
+    examples = random_examples(batch_size * (warmup + steps), lengths, answer, seed=0)
+    common = {"batch_size": batch_size, "lr": 1e-5, "progress": False, "shuffle": False}
+    common |= {"packing": packing, "compile": compile}
+    train(model, examples[: batch_size * warmup], TrainConfig(**common), pad_id=0)
     if device.type == "cuda":
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
-    cfg = TrainConfig(batch_size=batch_size, max_steps=steps, lr=1e-5, progress=False)
-    s = train(model, examples, cfg, pad_id=0)
-    params = sum(p.numel() for p in model.parameters())
-    print(f"device {device} ({torch.cuda.get_device_name() if device.type == 'cuda' else 'cpu'})")
-    trained = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    print(
-        f"Qwen3 shape: {layers} layers, {params / 1e6:.0f}M parameters ({trained / 1e6:.1f}M "
-        f"trained, {adapter}), fp32 weights + AdamW"
+    timed = examples[batch_size * warmup :]
+    s = train(model, timed, TrainConfig(max_steps=steps, **common), pad_id=0)
+    flops = training_flops(
+        Shape.of(config), [len(e["input_ids"]) for e in timed], s["trained_tokens"]
     )
-    print(
-        f"batch {batch_size} x {seq_len} tokens, {s['steps']} steps: {s['tokens_per_s']:,.0f} "
-        f"tok/s, {1000 * s['wall_s'] / s['steps']:.0f} ms/step, loss {s['final_loss']:.3f}"
-    )
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
+    peak = peak_tflops(name)
+    achieved = flops / s["wall_s"] / 1e12
+    result = {
+        "device": name,
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "trained_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
+        "adapter": adapter + (", frozen weights bf16" if frozen_bf16 else ""),
+        "attention": implementation,
+        "packing": packing,
+        "compile": compile,
+        "batch": batch_size,
+        "lengths": list(lengths),
+        "answer_tokens": answer,
+        "steps": s["steps"],
+        "tokens_per_s": s["tokens_per_s"],
+        "ms_per_step": round(1000 * s["wall_s"] / s["steps"], 1),
+        "model_tflop": round(flops / 1e12, 2),
+        "tflops": round(achieved, 1),
+        "mfu": round(achieved / peak, 4) if peak else None,
+        "peak_memory_gib": (
+            round(torch.cuda.max_memory_allocated() / 2**30, 1) if device.type == "cuda" else None
+        ),
+        "final_loss": round(s["final_loss"], 4),
+    }
+    del model
     if device.type == "cuda":
-        print(f"peak GPU memory {torch.cuda.max_memory_allocated() / 2**30:.1f} GiB")
+        torch.cuda.empty_cache()
+    return result
 
 
 def main() -> None:
@@ -149,14 +234,40 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--qwen3-shape", action="store_true")
     parser.add_argument("--layers", type=int, default=28)
-    parser.add_argument("--seq-len", type=int, default=512)
+    parser.add_argument("--seq-len", type=int, default=512, help="--qwen3-shape: longest example")
+    parser.add_argument(
+        "--min-len", type=int, help="--qwen3-shape: shortest example (default: --seq-len)"
+    )
+    parser.add_argument(
+        "--answer", type=int, default=0, help="--qwen3-shape: trained tokens per example (0: all)"
+    )
     parser.add_argument("--adapter", choices=("full", "lora"), default="full")
+    parser.add_argument("--packing", action="store_true", help="--qwen3-shape: packed batches")
+    parser.add_argument("--attention", default="auto", help="--qwen3-shape: attention")
+    parser.add_argument("--compile", action="store_true", help="--qwen3-shape: torch.compile")
+    parser.add_argument(
+        "--packing-only",
+        action="store_true",
+        help="only padded vs packed chat batches (histories of 1-10 titles)",
+    )
+    parser.add_argument("--repeats", type=int, default=3, help="repeats of --packing-only")
     args = parser.parse_args()
     if args.qwen3_shape:
         import torch
 
         torch.set_num_threads(args.threads)
-        qwen3_shape(args.layers, args.steps, args.batch_size, args.seq_len, args.adapter)
+        result = qwen3_shape(
+            layers=args.layers,
+            steps=args.steps,
+            batch_size=args.batch_size,
+            lengths=(args.min_len or args.seq_len, args.seq_len),
+            answer=args.answer,
+            adapter=args.adapter,
+            packing=args.packing,
+            attention=args.attention,
+            compile=args.compile,
+        )
+        print(json.dumps(result, indent=1))
         return
 
     overhead = import_overhead()
@@ -190,6 +301,25 @@ def main() -> None:
     load_s = time.perf_counter() - start
     pad_id = tok.pad_token_id
     titles = sorted({t for p in paths for t in pd.read_parquet(p)["title"]})
+    if args.packing_only:
+        chats = chat_examples(tok, titles, 1000, history=(1, 10), seed=0)
+        lengths = [len(e["input_ids"]) for e in chats]
+        print(
+            f"threads {args.threads}, torch {torch.__version__}; chat examples: {len(chats)}, "
+            f"{min(lengths)}-{max(lengths)} tokens (mean {sum(lengths) / len(lengths):.0f}), "
+            f"batch {args.batch_size}, {args.steps} steps, best of {args.repeats}"
+        )
+        compared = packing_comparison(
+            work / "base", chats, pad_id, args.steps, args.batch_size, args.repeats
+        )
+        print("| batches | tok/s | trained tok/s | ms/step | final loss |")
+        print("|---|---|---|---|---|")
+        for name, r in compared.items():
+            print(
+                f"| {name} | {r['tok/s']:,.0f} | {r['trained tok/s']:,.0f} | {r['ms/step']} | "
+                f"{r['final loss']} |"
+            )
+        return
     chats = chat_examples(tok, titles, 1000, history=5, seed=0)
     lengths = [len(e["input_ids"]) for e in chats]
     trained = [sum(x != -100 for x in e["labels"]) for e in chats]

@@ -1,4 +1,11 @@
-"""The ``mmgrid`` command line: ``mmgrid merge SPEC.yaml OUT_DIR`` (see docs/merging.md)."""
+"""The ``mmgrid`` command line.
+
+- ``mmgrid merge SPEC.yaml OUT_DIR``: merge checkpoints as a spec describes (docs/merging.md);
+- ``mmgrid verify [MANIFEST]``: check a run's artefacts against its manifest;
+- ``mmgrid clean --stale [DIR ...]``: remove the temporaries that killed jobs left;
+- ``mmgrid check-config FILE ...``: the workflow's config checks, without Snakemake;
+- ``mmgrid estimate``: the work and device hours of a run, before it runs.
+"""
 
 from __future__ import annotations
 
@@ -10,18 +17,34 @@ from mmgrid import __version__
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from mmgrid import clean, verify, workflow_config
+    from mmgrid.estimate import cli as estimate_cli
     from mmgrid.merge import cli as merge_cli
 
-    parser = argparse.ArgumentParser(prog="mmgrid", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="mmgrid", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--version", action="version", version=f"mmgrid {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
-    merge = commands.add_parser(
-        "merge",
-        help="merge same-architecture checkpoints or LoRA adapters as a YAML spec describes",
-        description=merge_cli.__doc__,
-    )
-    merge_cli.configure_parser(merge)
-    merge.set_defaults(run=merge_cli.run)
+    for name, module, text in (
+        ("merge", merge_cli, "merge same-architecture checkpoints or LoRA adapters"),
+        ("verify", verify, "check every artefact of a run against its manifest"),
+        ("clean", clean, "remove temporaries whose writer is gone"),
+        ("check-config", workflow_config, "check workflow config files as the workflow does"),
+        (
+            "estimate",
+            estimate_cli,
+            "count the work of every job and estimate device hours, before a run",
+        ),
+    ):
+        sub = commands.add_parser(
+            name,
+            help=text,
+            description=module.__doc__,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        module.configure_parser(sub)
+        sub.set_defaults(run=module.run)
     return parser
 
 

@@ -6,3 +6,11 @@ class InputError(ValueError):
 
     The message names where the problem is (file, line, field or config key) and how to fix it.
     """
+
+
+def os_error_text(error: OSError, context: str) -> str:
+    """One line for an operating-system error (disk full, permission denied): the file it
+    concerns (``context`` when the error names none) and the reason."""
+    where = error.filename if error.filename is not None else context
+    reason = error.strerror or str(error)
+    return f"{where}: {reason}" + (f" ({error.filename2})" if error.filename2 else "")

@@ -71,7 +71,9 @@ def artefact_entries(paths: Iterable[str | Path]) -> list[dict[str, Any]]:
 def write_manifest(
     out: Path, artefacts: Iterable[str | Path], config: Mapping[str, Any], source_dir: Path
 ) -> dict[str, Any]:
-    """Write the manifest JSON to ``out`` and return it."""
+    """Write the manifest JSON to ``out`` and return it: ``outputs`` are the jobs' outputs
+    (files and directories) and ``artefacts`` every file in them, with size and SHA-256."""
+    outputs = sorted({Path(p).as_posix() for p in artefacts})
     manifest = {
         "provenance": {
             "mmgrid_version": __version__,
@@ -80,7 +82,8 @@ def write_manifest(
             "python": platform.python_version(),
         },
         "config": dict(config),
-        "artefacts": artefact_entries(artefacts),
+        "outputs": outputs,
+        "artefacts": artefact_entries(outputs),
     }
     write_json(out, manifest)
     return manifest

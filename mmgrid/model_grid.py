@@ -108,7 +108,9 @@ def evaluated_models(
             reference=job.reference_name,
             weight=job.weight,
             source=job.source,
-            members=tuple(n for n, _, _ in job.inputs) if job.kind == "cross_domain" else (),
+            members=tuple(sorted(n for n, _, _ in job.inputs))
+            if job.kind == "cross_domain"
+            else (),
         )
         for job in merges
     ]

@@ -1,13 +1,14 @@
 """Typed settings from config sections: one strict converter for every stage's dataclass.
 
 ``from_mapping(Settings, config_section, "section.key")`` fills missing fields with their
-defaults and raises :class:`InputError` naming the full key for unknown keys, wrong types and
-nulls where none is allowed. Nested dataclass fields take nested mappings.
+defaults and raises :class:`InputError` naming the full key for unknown keys, wrong types,
+non-finite numbers and nulls where none is allowed. Nested dataclass fields take nested mappings.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from collections.abc import Iterable, Mapping
@@ -60,6 +61,8 @@ def coerce(hint: Any, value: Any, key: str) -> Any:
     if int in allowed and isinstance(value, int) and not isinstance(value, bool):
         return value
     if float in allowed and isinstance(value, int | float) and not isinstance(value, bool):
+        if not math.isfinite(value):
+            raise InputError(f"config key '{key}' must be a finite number, got {value}")
         return float(value)
     if str in allowed and isinstance(value, str):
         return value

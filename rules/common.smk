@@ -1,22 +1,19 @@
-# Config validation, the static grid and the per-cell params, all computed by mmgrid.grid.
+# Config validation, the static grid and the per-cell params, all computed by the package.
 import os
 import re
 
-from snakemake.utils import validate
-
 from mmgrid import grid
 from mmgrid.data.raw_files import meta_path, ratings_path
-from mmgrid.analysis.settings import settings_from_config as analysis_from_config
-from mmgrid.evaluate.settings import settings_from_config as evaluate_from_config
-from mmgrid.hllm.settings import settings_from_config as hllm_from_config
-from mmgrid.items.settings import settings_from_config as index_from_config
-from mmgrid.merge_grid import merge_jobs
 from mmgrid.model_grid import batch_rule_name, evaluated_models, evaluation_batches
-from mmgrid.models.settings import settings_from_config as base_from_config
-from mmgrid.samples.settings import settings_from_config as samples_from_config
-from mmgrid.train.settings import cell_settings, validate_scopes
+from mmgrid.workflow_config import check_config, check_config_files
 
-validate(config, "../schemas/config.schema.yaml")
+# Every config file read strictly (duplicate keys fail naming file and line), then the config
+# validated completely; it is replaced by its canonical form (sorted keys, sorted order-free
+# lists), so that every params below, and the manifest, are the same however it is written.
+check_config_files(workflow.configfiles)
+CHECKED = check_config(config)
+config.clear()
+config.update(CHECKED.config)
 
 # Jobs run in fresh Python processes (with --sdm conda, in environments without mmgrid installed):
 # put this checkout first on their import path. (The workflow sets this variable; it requires none.)
@@ -27,20 +24,11 @@ os.environ.update(
 )
 
 DOMAINS = grid.domains(config)
-PERIODS = [p.name for p in grid.periods_from_config(config)]
-TEST_PERIOD = grid.evaluation_period(config).name
+PERIODS = [p.name for p in CHECKED.periods]
+TEST_PERIOD = CHECKED.test_period.name
 DATA = config["data"]
-if DATA["source"] == "amazon2023" and not DATA["raw_dir"]:
-    raise ValueError(
-        "config key data.raw_dir: set it to the directory holding the Amazon Reviews 2023 files "
-        "when data.source is amazon2023"
-    )
 RAW_DIR = "results/raw" if DATA["source"] == "synthetic" else DATA["raw_dir"]
-if DATA["source"] == "synthetic":
-    # Validate data.synthetic for every domain now: a typo fails before any job runs.
-    from mmgrid.data.synthetic import settings_from_config as synthetic_from_config
-
-    SYNTHETIC = {d: synthetic_from_config(DATA["synthetic"], d) for d in DOMAINS}
+SYNTHETIC = CHECKED.synthetic
 
 
 def alternatives(values):
@@ -54,58 +42,23 @@ GPU_JOB_RESOURCES = dict(config["gpu_job_resources"]) if config["gpus_per_job"] 
 PARADIGMS = list(config["paradigms"])
 # Paradigms trained on GR samples (conversations); hllm trains on the user sequences directly.
 SAMPLE_PARADIGMS = [p for p in PARADIGMS if p != "hllm"]
-TRAIN_PERIODS = [p.name for p in grid.training_periods(config)]
+TRAIN_PERIODS = [p.name for p in CHECKED.training_periods]
 FIRST_PERIOD = TRAIN_PERIODS[0]
-PERIOD_BY_NAME = {p.name: p for p in grid.periods_from_config(config)}
+PERIOD_BY_NAME = {p.name: p for p in CHECKED.periods}
 
-# Sections owned by the package's settings dataclasses: validate every cell now, so that a typo
-# fails when the workflow is parsed, before any job runs.
-BASE = base_from_config(config["base"])
-INDEX = index_from_config(config["index"])
-SAMPLES = samples_from_config(config["samples"])
-HLLM = hllm_from_config(config["hllm"])
-validate_scopes(config["train"], TRAIN_PERIODS, PARADIGMS, [*DOMAINS, "pooled"])
-TRAIN = {
-    (paradigm, domain, period): cell_settings(config["train"], paradigm, domain, period)
-    for paradigm in PARADIGMS
-    for domain in DOMAINS
-    for period in TRAIN_PERIODS
-}
-TRAIN.update(
-    {
-        (paradigm, "pooled", FIRST_PERIOD): cell_settings(
-            config["train"], paradigm, "pooled", FIRST_PERIOD
-        )
-        for paradigm in PARADIGMS
-    }
-)
+# Sections owned by the package's settings dataclasses, validated for every cell above.
+BASE = CHECKED.base
+INDEX = CHECKED.index
+SAMPLES = CHECKED.samples
+HLLM = CHECKED.hllm
+TRAIN = CHECKED.train
 BASE_DIR = grid.base_llm_dir(config)
-if BASE.path and not os.path.isdir(BASE.path):
-    raise ValueError(
-        f"config key base.path: {BASE.path} is not a directory; download the model (config, "
-        "safetensors weights, tokenizer) there first, or set base.path: null to build a tiny base"
-    )
-
-MERGES = {(j.paradigm, j.name): j for j in merge_jobs(config, TRAIN_PERIODS, DOMAINS)}
-EVALUATE = evaluate_from_config(config["evaluate"])
-
-
+INGEST = CHECKED.ingest
+MERGES = {(j.paradigm, j.name): j for j in CHECKED.merges}
+EVALUATE = CHECKED.evaluate
 MODELS = evaluated_models(PARADIGMS, DOMAINS, TRAIN_PERIODS, list(MERGES.values()))
 EVAL_BATCHES = evaluation_batches(MODELS)
-ANALYSIS = analysis_from_config(config["analysis"])
-if (
-    ANALYSIS.recency_days is not None
-    and ANALYSIS.recency_days not in DATA["recency_days"]
-):
-    raise ValueError(
-        f"config key analysis.recency_statistic: {ANALYSIS.recency_statistic} needs "
-        f"{ANALYSIS.recency_days} in data.recency_days (now {DATA['recency_days']})"
-    )
-if ANALYSIS.recency_period is not None and ANALYSIS.recency_period not in TRAIN_PERIODS:
-    raise ValueError(
-        f"config key analysis.recency_period: {ANALYSIS.recency_period!r} is not a training "
-        f"period ({', '.join(TRAIN_PERIODS)})"
-    )
+ANALYSIS = CHECKED.analysis
 
 
 wildcard_constraints:
@@ -124,6 +77,14 @@ def raw_files(wildcards):
     }
 
 
+def ingest_inputs(wildcards):
+    """The raw files, and the base LLM's tokenizer when descriptions are cut in tokens."""
+    inputs = raw_files(wildcards)
+    if DATA["description_max_tokens"] is not None:
+        inputs["tokenizer"] = os.path.join(BASE.path, "tokenizer.json")
+    return inputs
+
+
 def synthetic_settings(wildcards):
     """The resolved generator settings of one domain (global keys merged with its overrides)."""
     from dataclasses import asdict
@@ -133,12 +94,7 @@ def synthetic_settings(wildcards):
 
 def ingest_settings(wildcards):
     """Everything that determines a domain's shards (same for all domains today)."""
-    return {
-        "periods": config["periods"],
-        "kcore": config["kcore"],
-        "description_max_chars": DATA["description_max_chars"],
-        "recency_days": sorted(DATA["recency_days"]),
-    }
+    return INGEST
 
 
 def base_settings(wildcards):
@@ -303,7 +259,7 @@ def merge_inputs(wildcards):
     inputs = {"cells": [path for _, path, _ in job.inputs]}
     if job.reference:
         inputs["reference"] = job.reference
-    if job.params()["keep_source_sid_rows"]:
+    if job.sid_rows_from:
         inputs["sid_base"] = "results/base/semid"
     return inputs
 
@@ -368,7 +324,7 @@ def batch_params(paradigm, models):
                     "start_ms": test.start_ms,
                     "end_ms": test.end_ms,
                 },
-                "max_users": SAMPLES.eval_max_users,
+                "max_users": None if HLLM.eval_all_users else SAMPLES.eval_max_users,
             }
             if paradigm == "hllm"
             else {}

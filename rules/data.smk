@@ -28,7 +28,7 @@ rule synthetic_domain:
 
 rule ingest:
     input:
-        unpack(raw_files),
+        unpack(ingest_inputs),
     output:
         shards=expand("results/shards/{{domain}}/{period}.parquet", period=PERIODS),
         item_table="results/items/{domain}.parquet",

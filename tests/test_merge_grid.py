@@ -52,7 +52,8 @@ def test_cross_domain_jobs_by_hand():
         "Games",
         ("Games",),
     )
-    assert base.params()["keep_source_sid_rows"]
+    assert base.params()["sid_rows_from"] == "Games"
+    assert [w for _, _, w in base.inputs] == [0.5, 0.5]  # the study's [1 - c, c], c = 0.5
 
 
 def test_default_sets_are_all_pairs_and_temporal_weights():
@@ -63,7 +64,7 @@ def test_default_sets_are_all_pairs_and_temporal_weights():
     assert len(temporal) == 3 * 3
     job = next(j for j in temporal if j.name == "temporal-Books-phase1+phase2-linear-w0.30")
     assert [(n, w) for n, _, w in job.inputs] == [("phase1", 0.7), ("phase2", 0.3)]
-    assert not job.params()["keep_source_sid_rows"]
+    assert job.params()["sid_rows_from"] is None
 
 
 def test_temporal_reference_can_be_a_period_and_weights_per_domain():
@@ -85,8 +86,20 @@ def test_temporal_reference_can_be_a_period_and_weights_per_domain():
         ({"cross_domain": {**CROSS, "sets": [["Books", "Toys"]]}}, "Toys is not one"),
         ({"cross_domain": {**CROSS, "sets": [["Books"]]}}, ">= 2 configured domains"),
         ({"cross_domain": {**CROSS, "references": ["nope"]}}, "unknown reference 'nope'"),
-        ({"temporal": {**TEMPORAL, "weights": [1.5]}}, "outside"),
+        ({"temporal": {**TEMPORAL, "weights": [1.5]}}, r"weights: 1.5 is not a number in \[0, 1\]"),
         ({"temporal": {**TEMPORAL, "domains": {"Toys": {}}}}, "temporal.domains.Toys"),
+        ({"cross_domain": {**CROSS, "source_coeff": 1.5}}, "source_coeff: 1.5 is outside"),
+        (
+            {"cross_domain": {**CROSS, "sets": [["Books", "Games", "Phones"]]}},
+            "source_coeff: the study weights a pair",
+        ),
+        (
+            {"cross_domain": {**CROSS, "methods": ["extrapolate"], "sets": [DOMAINS]}},
+            "extrapolate merges a pair",
+        ),
+        ({"temporal": {**TEMPORAL, "method": "extrapolate"}}, "alpha = w - 1"),
+        ({"cross_domain": {**CROSS, "sid_rows": "merged"}}, "cross_domain.sid_rows"),
+        ({"temporal": {**TEMPORAL, "sid_rows": "source"}}, "temporal.sid_rows"),
     ],
 )
 def test_bad_merge_config_names_the_key(merges, message):
@@ -104,7 +117,79 @@ def test_engine_spec_keeps_source_rows_and_sets_reference_and_target():
     assert spec["reference"] == spec["target"] == "results/checkpoints/semid/pooled/pretrain"
     assert spec["vocab_rows"] == {"rows": [100, 196], "source": "Games"}
     assert spec["copy_files_from"] == "Games"
-    assert [i["weight"] for i in spec["inputs"]] == [1.0, 1.0]
+    assert [i["weight"] for i in spec["inputs"]] == [0.5, 0.5]
+
+
+def test_source_coeff_weights_the_source_and_gives_one_model_per_source():
+    section = {**CROSS, "methods": ["ties", "mask_merging"], "references": ["base"]}
+    section.update(sets=[["Books", "Games"]], source_coeff=0.3)
+    jobs = {j.name: j for j in merge_jobs(config(cross_domain=section), PERIODS, DOMAINS)}
+    books = jobs["cross-phase2-Books+Games-ties-ref_base-src_Books"]
+    assert [(n, w) for n, _, w in books.inputs] == [("Books", 0.3), ("Games", 0.7)]
+    assert books.domains == ("Books",)
+    games = jobs["cross-phase2-Books+Games-mask_merging-ref_base-src_Games"]
+    assert [(n, w) for n, _, w in games.inputs] == [("Books", 0.7), ("Games", 0.3)]
+    # c = 0.5 weights a pair equally: one model serves both domains (title)
+    section["source_coeff"] = 0.5
+    names = {j.name for j in merge_jobs(config(cross_domain=section), PERIODS, DOMAINS)}
+    assert "cross-phase2-Books+Games-ties-ref_base" in names
+    # null: equal weights 1/n, also for sets of more than two domains
+    section.update(source_coeff=None, sets=[["Books", "Games", "Phones"]])
+    job = next(j for j in merge_jobs(config(cross_domain=section), PERIODS, DOMAINS))
+    assert [w for _, _, w in job.inputs] == [round(1 / 3, 10)] * 3
+
+
+def test_extrapolate_is_the_studys_task_arithmetic_per_source():
+    section = {**CROSS, "methods": ["extrapolate"], "sets": [["Games", "Books"]]}
+    jobs = {
+        j.name: j
+        for j in merge_jobs(config(cross_domain=section), PERIODS, DOMAINS)
+        if j.paradigm == "title"
+    }
+    assert sorted(jobs) == [
+        "cross-phase2-Books+Games-extrapolate-src_Books",
+        "cross-phase2-Books+Games-extrapolate-src_Games",
+    ]
+    job = jobs["cross-phase2-Books+Games-extrapolate-src_Games"]
+    # oldest first: the result is Books + 0.05 (Books - Games), evaluated on Games
+    assert [(n, w) for n, _, w in job.inputs] == [("Games", 1.0), ("Books", 1.0)]
+    assert job.reference is None and job.domains == ("Games",)
+    spec = engine_spec(job.params(), None)
+    assert spec["method"] == "extrapolate"
+    assert spec["options"] == {"strategy": "linear_velocity", "alpha": 0.05}
+    assert spec["copy_files_from"] == "Games"
+
+
+def test_semid_rows_options():
+    section = {**CROSS, "methods": ["linear", "ties"], "sets": [["Books", "Games"]]}
+    section["sid_rows"] = "source_except_linear"
+    temporal = {**TEMPORAL, "sid_rows": "older"}
+    jobs = {
+        j.name: j
+        for j in merge_jobs(config(cross_domain=section, temporal=temporal), PERIODS, DOMAINS)
+        if j.paradigm == "semid"
+    }
+    # the study's weight averaging leaves the rows averaged; its other methods copy the source's
+    assert jobs["cross-phase2-Books+Games-linear-src_Books"].sid_rows_from is None
+    assert jobs["cross-phase2-Books+Games-ties-ref_base-src_Books"].sid_rows_from == "Books"
+    # the study copies the rows of its first split, the older period
+    assert jobs["temporal-Books-phase1+phase2-linear-w0.30"].sid_rows_from == "phase1"
+    spec = engine_spec(jobs["temporal-Books-phase1+phase2-linear-w0.30"].params(), (10, 20))
+    assert spec["vocab_rows"] == {"rows": [10, 20], "source": "phase1"}
+
+
+def test_task_arithmetic_that_is_weight_averaging_is_refused():
+    cross = {**CROSS, "methods": ["task_arithmetic"]}
+    jobs = merge_jobs(config(cross_domain=cross), PERIODS, DOMAINS)
+    assert jobs and all(j.options == {"scale": 1.0} for j in jobs)  # θ_ref + τ1 + τ2
+    bad = {**cross, "options": {"task_arithmetic": {"scale": 0.5}}}
+    with pytest.raises(InputError, match="weight averaging whatever the reference"):
+        merge_jobs(config(cross_domain=bad), PERIODS, DOMAINS)
+    temporal = {**TEMPORAL, "method": "task_arithmetic"}  # weights 1 - w and w sum to 1
+    with pytest.raises(InputError, match=r"merges.temporal.options: task_arithmetic"):
+        merge_jobs(config(temporal=temporal), PERIODS, DOMAINS)
+    temporal["options"] = {"task_arithmetic": {"scale": 0.5}}
+    assert merge_jobs(config(temporal=temporal), PERIODS, DOMAINS)
 
 
 def test_semantic_id_rows_from_tokenizer(tmp_path):

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from mmgrid.logs import job_log
-from mmgrid.models.base import build_base
+from mmgrid.models.base import PROMPT_REPEATS, build_base
 from mmgrid.models.settings import settings_from_config
 from mmgrid.samples.prompts import prompt_vocabulary
 
@@ -17,7 +17,7 @@ with job_log(snakemake.log[0]) as log:
         settings_from_config(snakemake.params.settings),
         snakemake.params.seed,
         log=log.info,
-        extra_texts=prompt_vocabulary() * 50,
+        extra_texts=prompt_vocabulary() * PROMPT_REPEATS,
         device=snakemake.params.device,
     )
     log.info("wrote %s: %s", snakemake.output[0], summary)

@@ -7,6 +7,7 @@ from mmgrid.logs import job_log
 
 with job_log(snakemake.log[0]):
     settings = settings_from_params(snakemake.params.settings)
+    tokenizer = snakemake.input.get("tokenizer")  # for description_max_tokens
     ingest_domain(
         snakemake.wildcards.domain,
         Path(snakemake.input.ratings),
@@ -17,4 +18,5 @@ with job_log(snakemake.log[0]):
         ),
         Path(snakemake.output.item_table),
         Path(snakemake.output.stats),
+        tokenizer_file=Path(tokenizer) if tokenizer else None,
     )

@@ -6,7 +6,7 @@ from mmgrid.merge_grid import engine_spec, semantic_id_rows
 
 with job_log(snakemake.log[0]) as log:
     job = snakemake.params.job
-    rows = semantic_id_rows(snakemake.input.sid_base) if job["keep_source_sid_rows"] else None
+    rows = semantic_id_rows(snakemake.input.sid_base) if job["sid_rows_from"] else None
     result = merge(
         engine_spec(job, rows),
         snakemake.output[0],

@@ -1,4 +1,5 @@
-"""Iterative k-core filtering of a user-item interaction list."""
+"""Filtering a user-item interaction list to a k-core: iterative (the default) or the study's
+single pass."""
 
 from __future__ import annotations
 
@@ -27,3 +28,22 @@ def kcore_mask(users: np.ndarray, items: np.ndarray, k: int) -> tuple[np.ndarray
         if np.array_equal(new_keep, keep):
             return keep, passes
         keep = new_keep
+
+
+def study_filter_mask(
+    users: np.ndarray,
+    items: np.ndarray,
+    user_totals: np.ndarray,
+    item_totals: np.ndarray,
+    k: int,
+) -> np.ndarray:
+    """The study's filter (its reference preprocessing), for rows from the start date on.
+
+    ``user_totals`` and ``item_totals`` (indexed by the dense codes) count each user's and
+    item's rows in the whole file, before the date filter. A row is kept when both totals are at
+    least ``k``; then, in a single pass, the rows of users left with fewer than ``k`` kept rows
+    are dropped. Items are not checked again, so users and items can end up below ``k``.
+    """
+    keep = (user_totals[users] >= k) & (item_totals[items] >= k)
+    remaining = np.bincount(users[keep], minlength=len(user_totals))
+    return keep & (remaining[users] >= k)

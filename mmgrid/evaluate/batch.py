@@ -27,7 +27,7 @@ def evaluate_batch(job: Mapping[str, Any], log: Callable[[str], None] = print) -
     encoder = None
     for spec in job["models"]:
         model, tokenizer = load_causal_lm(spec["path"], settings.device)
-        with atomic_dir(spec["out"]) as out:
+        with atomic_dir(spec["out"], marker=f"{spec['domains'][0]}.json") as out:
             for domain in spec["domains"]:
                 files = job["domains"][domain]
                 if domain not in domains:

@@ -29,6 +29,7 @@ import pyarrow.parquet as pq
 
 from mmgrid.atomic import atomic_paths, dumps_json
 from mmgrid.errors import InputError
+from mmgrid.evaluate.backends import Backend, prepare
 from mmgrid.evaluate.grounding import min_distances, popularity_coefficients, ranking_keys
 from mmgrid.evaluate.metrics import metrics_from_ranks, rank_by_key, rank_in_list, rank_table
 from mmgrid.evaluate.settings import EvalSettings
@@ -68,10 +69,11 @@ def read_interactions(
     return np.concatenate(rows), np.concatenate(stamps)
 
 
-def index_encoder_name(index_dir: str | os.PathLike[str]) -> str | None:
-    """The encoder name recorded in the index report, if any."""
-    report = Path(index_dir) / REPORT
-    return json.loads(report.read_text()).get("encoder") if report.is_file() else None
+def index_encoder(index_dir: str | os.PathLike[str]) -> tuple[str | None, str | None]:
+    """The encoder name and instruction recorded in the index report (None when unknown)."""
+    path = Path(index_dir) / REPORT
+    report = json.loads(path.read_text()) if path.is_file() else {}
+    return report.get("encoder"), report.get("encoder_instruction")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -235,15 +237,24 @@ def evaluate_loaded(
         f"{len(data.index.item_ids)} items"
     )
     extra: dict[str, Any] = {}
+    decoder = prepare(model, settings.backend, settings.compile)
     if paradigm == "semid":
         ranks = _semid_ranks(
-            model, tokenizer, prompts, data.targets, data.index, settings, progress
+            decoder, model, tokenizer, prompts, data.targets, data.index, settings, progress
         )
     else:
         if encoder is None:
             raise InputError("title evaluation needs the item index's text encoder")
         ranks = _title_ranks(
-            model, tokenizer, prompts, data, settings, seed, encoder=encoder, progress=progress
+            decoder,
+            model,
+            tokenizer,
+            prompts,
+            data,
+            settings,
+            seed,
+            encoder=encoder,
+            progress=progress,
         )
         extra = {"encoder": encoder.name, **data.extra}
     decoded = time.perf_counter()
@@ -273,13 +284,15 @@ def evaluate_loaded(
     return {**document, "timings_s": {"decode_and_rank": round(seconds, 3)}}
 
 
-def _semid_ranks(model, tokenizer, prompts, targets, index: ItemIndex, settings, progress):
-    from mmgrid.evaluate.generate import semid_beam_search, sid_token_ids
+def _semid_ranks(
+    decoder: Backend, model, tokenizer, prompts, targets, index: ItemIndex, settings, progress
+):
+    from mmgrid.evaluate.generate import sid_token_ids
     from mmgrid.evaluate.trie import SidTrie
 
     token_ids = sid_token_ids(tokenizer, index.levels, index.codebook_size)
     trie = SidTrie.from_codes(index.codes, token_ids, tokenizer.eos_token_id)
-    ranked = semid_beam_search(
+    ranked = decoder.semid_beam_search(
         model,
         tokenizer,
         prompts,
@@ -292,6 +305,7 @@ def _semid_ranks(model, tokenizer, prompts, targets, index: ItemIndex, settings,
 
 
 def _title_ranks(
+    decoder: Backend,
     model,
     tokenizer,
     prompts,
@@ -302,9 +316,7 @@ def _title_ranks(
     encoder,
     progress: bool,
 ) -> list[int | None]:
-    from mmgrid.evaluate.generate import generate_titles
-
-    titles = generate_titles(
+    titles = decoder.generate_titles(
         model,
         tokenizer,
         prompts,
@@ -330,16 +342,25 @@ def _title_ranks(
 
 
 def checked_encoder(encoder: Any, source: str, index_dir: str | os.PathLike[str]) -> Any:
-    """The given or loaded text encoder, checked against the one that built the index."""
+    """The given or loaded text encoder, checked against the one that built the index.
+
+    A loaded encoder takes the index's instruction, so generated titles are embedded exactly
+    as the catalogue was."""
+    built_with, instruction = index_encoder(index_dir)
     if encoder is None:
         from mmgrid.items.encoder import TextEncoder
 
-        encoder = TextEncoder(source, device="cpu")
-    built_with = index_encoder_name(index_dir)
+        encoder = TextEncoder(source, device="cpu", instruction=instruction)
     if built_with is not None and built_with != encoder.name:
         raise InputError(
             f"{index_dir}: the item index was built with encoder {built_with!r} but generated "
             f"titles would be embedded with {encoder.name!r}; set index.encoder to the index's "
             "encoder or rebuild the index"
+        )
+    if encoder.instruction != instruction:
+        raise InputError(
+            f"{index_dir}: the item index was embedded with instruction {instruction!r} but "
+            f"generated titles would be embedded with {encoder.instruction!r}; rebuild the index "
+            "(index.instruction)"
         )
     return encoder

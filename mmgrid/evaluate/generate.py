@@ -1,9 +1,10 @@
 """Batched, seeded generation for evaluation: constrained semantic IDs and free-text titles.
 
-Each prompt is the test conversation rendered with the generation prompt (which ends in the
-empty think block) followed by the answer prefix the model was trained to write:
-``"Recommended Item Index: "`` (semid) or ``"Recommended Item Title:"`` (title; the space
-before the title belongs to the title's first token, as in training). Prompts are left-padded
+Each prompt is the test conversation rendered exactly as training renders the text before an
+answer (:func:`mmgrid.train.chat.answer_prompt_ids`, whatever the chat template does), followed
+by the answer prefix the model was trained to write: ``"Recommended Item Index: "`` (semid) or
+``"Recommended Item Title:"`` (title; the space before the title belongs to the title's first
+token, as in training). Prompts are left-padded
 into batches of similar length; results come back in input order. Each batch's prompts are
 run through the model once and the key/value cache is copied to every beam or sample, instead
 of letting ``generate`` repeat the prompt's forward pass once per beam.
@@ -30,17 +31,17 @@ from mmgrid.evaluate.trie import SidTrie
 from mmgrid.items.tokens import sid_token
 from mmgrid.samples.prompts import SID_ANSWER, TITLE_ANSWER
 from mmgrid.seeding import derive_seed
-from mmgrid.train.chat import Message, prompt_ids
+from mmgrid.train import chat
 
 ANSWER_PREFIX = {"semid": SID_ANSWER, "title": TITLE_ANSWER.rstrip()}
 
 
 def answer_prompt_ids(
-    tokenizer: PreTrainedTokenizerBase, messages: Sequence[Message], paradigm: str
+    tokenizer: PreTrainedTokenizerBase, messages: Sequence[chat.Message], paradigm: str
 ) -> list[int]:
-    """Token ids of the prompt, the generation prompt and the paradigm's answer prefix."""
-    prefix = tokenizer.encode(ANSWER_PREFIX[paradigm], add_special_tokens=False)
-    return prompt_ids(tokenizer, messages) + list(prefix)
+    """Token ids of the test conversation as training renders it before the answer, followed
+    by the paradigm's answer prefix."""
+    return chat.answer_prompt_ids(tokenizer, messages, ANSWER_PREFIX[paradigm])
 
 
 def sid_token_ids(

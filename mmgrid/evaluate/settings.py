@@ -8,6 +8,7 @@ from typing import Any
 
 from mmgrid.device import DEVICES
 from mmgrid.errors import InputError
+from mmgrid.evaluate.backends import check_backend
 from mmgrid.evaluate.metrics import check_cutoffs
 from mmgrid.grid import date_to_ms
 from mmgrid.settings import from_mapping, require_at_least
@@ -52,6 +53,12 @@ class EvalSettings:
     """``auto`` (CUDA when present), ``cpu`` or ``cuda``."""
     encoder_batch_size: int = 256
     """Generated titles per text-encoder forward pass."""
+    backend: str = "static"
+    """Decoding backend (mmgrid.evaluate.backends): ``static`` (decoding loops on a static
+    key/value cache, the trie as tables) or ``generate`` (transformers' ``generate``); same
+    rankings and samples up to ties."""
+    compile: bool = False
+    """``static`` backend: decode through ``torch.compile`` (CUDA graphs on a GPU)."""
 
     def reference_ms(self, default_ms: int | None) -> int | None:
         """The popularity reference time in ms: the configured date, else ``default_ms``."""
@@ -73,6 +80,7 @@ def settings_from_config(cfg: Mapping[str, Any] | None) -> EvalSettings:
             f"config key 'evaluate.title_mode' must be one of {', '.join(TITLE_MODES)}, "
             f"got {settings.title_mode!r}"
         )
+    check_backend(settings.backend)
     if settings.temperature <= 0:
         raise InputError(
             f"config key 'evaluate.temperature' must be > 0, got {settings.temperature}"

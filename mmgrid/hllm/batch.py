@@ -33,7 +33,7 @@ def evaluate_hllm_batch(job: Mapping[str, Any], log: Callable[[str], None] = pri
     cases: dict[str, EvalCases] = {}
     for spec in job["models"]:
         loaded = load_hllm(spec["path"], settings.device)
-        with atomic_dir(spec["out"]) as out:
+        with atomic_dir(spec["out"], marker=f"{spec['domains'][0]}.json") as out:
             for domain in spec["domains"]:
                 files = job["domains"][domain]
                 if domain not in cases:

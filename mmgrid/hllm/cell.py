@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +52,6 @@ def fit_hllm(
 ) -> tuple[Any, Any, dict[str, Any]]:
     """Train one cell in memory; return ``(model, tokenizer, summary)`` (a LoRA cell's model is
     the PEFT model)."""
-    import torch
 
     from mmgrid.hllm.checkpoint import load_hllm
     from mmgrid.hllm.loss import SequenceCollate, hllm_loss
@@ -61,12 +61,13 @@ def fit_hllm(
     s, h = train_settings, hllm_settings
     catalogue = read_catalogue(items_path)
     data = load_training_sequences(shards, period, h.max_items, catalogue)
-    model, tokenizer = load_hllm(init_dir, device=s.device, dtype=torch.float32)  # master weights
+    # float32 master weights, or the study's bf16 throughout (train.precision)
+    model, tokenizer = load_hllm(init_dir, device=s.device, dtype=s.torch_dtype())
     tokens = tokenize_items(
         tokenizer, item_texts(catalogue, model.config.item_prompt), model.config
     )
     sequences = data.rows
-    n_heldout = min(s.heldout_samples, max(1, len(sequences) // 10))
+    n_heldout = s.heldout_count(len(sequences))
     if len(sequences) - n_heldout < 1:
         raise InputError(
             f"{', '.join(map(str, shards))}: too few training sequences for period "
@@ -96,10 +97,15 @@ def fit_hllm(
     if s.adapter == "lora":
         from peft import get_peft_model
 
-        model = get_peft_model(model, s.peft_config(modules_to_save=list(LEARNED_MODULES)))
+        model = get_peft_model(
+            model,
+            s.peft_config(modules_to_save=list(LEARNED_MODULES)),
+            autocast_adapter_dtype=s.precision == "fp32_master",
+        )
     if h.gradient_checkpointing:  # the item LLM holds nearly all activations
         model.item_llm.activation_checkpointing_enable()
-    config = s.loop_config(seed, progress)
+    # sequences of item embeddings, collated by SequenceCollate: train.packing is for chat samples
+    config = replace(s.loop_config(seed, progress), packing=False)
     collate = SequenceCollate(tokens, h.num_negatives, derive_seed(seed, "hllm", "negatives"))
     summary = train(
         model, examples, config, collate=collate, loss_fn=loss_fn, log_path=log_path, desc="train"
@@ -174,7 +180,7 @@ def train_hllm_cell(
 
         torch.set_num_threads(threads)
     init_dir, out_dir = Path(init_dir), Path(out_dir)
-    with atomic_dir(out_dir) as tmp:
+    with atomic_dir(out_dir, marker=TRAIN_SUMMARY, inputs=[init_dir]) as tmp:
         model, tokenizer, result = fit_hllm(
             init_dir=init_dir,
             shards=shards,

@@ -163,7 +163,7 @@ def build_hllm_base(
         "parameters": sum(p.numel() for p in model.parameters()),
         "dtype": str(next(model.parameters()).dtype).removeprefix("torch."),
     }
-    with atomic_dir(out_dir) as tmp:
+    with atomic_dir(out_dir, marker=BUILD_SUMMARY, inputs=[base_llm_dir]) as tmp:
         save_hllm(model, tokenizer, tmp)
         write_json(tmp / BUILD_SUMMARY, summary)
     log(

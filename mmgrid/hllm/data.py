@@ -164,12 +164,13 @@ def cases_from_sequences(
     seqs: UserSequences,
     test: Period,
     *,
-    max_users: int,
+    max_users: int | None,
     max_history: int,
     seed: int,
     source: str,
 ) -> EvalCases:
-    """Test cases as the samples stage draws them (same targets, same order).
+    """Test cases as the samples stage draws them (same targets, same order); ``max_users``
+    None keeps every test user (the study's HLLM evaluation).
 
     ``seed`` seeds the ``max_users`` draw: ``evaluation_users_seed(config_seed, domain, test.name)``
     (:mod:`mmgrid.samples.targets`) reproduces the test samples files' users exactly.
@@ -194,7 +195,7 @@ def cases_from_shards(
     shards: Sequence[str | os.PathLike[str]],
     test: Period,
     *,
-    max_users: int,
+    max_users: int | None,
     max_history: int,
     seed: int,
 ) -> EvalCases:

@@ -15,6 +15,7 @@ Example section (all keys optional; the values shown are the defaults, the study
       gradient_checkpointing: false
       item_batch_size: 256       # items per item-LLM forward (grouped by length)
       user_batch_size: 256       # users per user-LLM forward and scoring batch
+      eval_all_users: false      # true: every test user (the study), not samples.eval_max_users
 
 ``item_layers``, ``user_layers``, ``item_prompt``, ``max_text_tokens`` and ``temperature_init``
 act when the HLLM is built from the base LLM (:func:`mmgrid.hllm.checkpoint.build_hllm_base`)
@@ -68,6 +69,9 @@ class HllmSettings:
     """Items per item-LLM forward (grouped by text length), in training and scoring."""
     user_batch_size: int = 256
     """Users per user-LLM forward and per scoring batch."""
+    eval_all_users: bool = False
+    """Evaluate every test-window user (the study's HLLM evaluation) instead of the
+    ``samples.eval_max_users`` users that title and semid are evaluated on."""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain, JSON-able dict (Snakemake params, ``train.json``)."""

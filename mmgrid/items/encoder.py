@@ -3,6 +3,13 @@
 One encoder object serves both the item index (catalogue texts) and evaluation (generated
 titles), so both live in the same embedding space. torch and sentence-transformers are
 imported only when an encoder is loaded.
+
+A sentence-transformers directory (``modules.json``, e.g. Qwen3-Embedding-0.6B as downloaded)
+brings its own pooling (``1_Pooling/config.json``: last token for Qwen3-Embedding, mean for
+MiniLM), normalisation and prompts (``config_sentence_transformers.json``); a plain Hugging
+Face directory gets mean pooling. The ``instruction`` is put before every text embedded;
+without one, the directory's default prompt (``default_prompt_name``) is, if it names one. Texts
+are embedded as they are, never rendered through a chat template.
 """
 
 from __future__ import annotations
@@ -47,6 +54,20 @@ def encoder_directory(source: str) -> tuple[Path, str]:
     return path, source
 
 
+def _embed_plain_text(model: SentenceTransformer) -> None:
+    """Embed texts as they are. sentence-transformers renders text through the tokenizer's chat
+    template when it has one (Qwen3-Embedding's has); the embedding models and the study's
+    embedding (vLLM ``embed``) read the raw text, so the chat ("message") input is switched off
+    where plain text is supported."""
+    from sentence_transformers.sentence_transformer.modules import Transformer
+
+    for module in model:
+        config = getattr(module, "modality_config", None)
+        if isinstance(module, Transformer) and config and "text" in config and "message" in config:
+            module.modality_config = {k: v for k, v in config.items() if k != "message"}
+            module.input_formatter.supported_modalities = list(module.modality_config)
+
+
 class TextEncoder:
     """A sentence encoder giving float32, L2-normalised embeddings.
 
@@ -55,10 +76,16 @@ class TextEncoder:
     """
 
     def __init__(
-        self, source: str = DEFAULT_ENCODER, *, device: str = "auto", threads: int | None = None
+        self,
+        source: str = DEFAULT_ENCODER,
+        *,
+        device: str = "auto",
+        threads: int | None = None,
+        instruction: str | None = None,
     ) -> None:
         os.environ["HF_HUB_OFFLINE"] = "1"
         directory, self.name = encoder_directory(source)
+        self.instruction = instruction
         import torch
         from sentence_transformers import SentenceTransformer
 
@@ -77,6 +104,7 @@ class TextEncoder:
             raise InputError(
                 f"config key 'index.encoder': cannot load {source!r} ({exc}); {_FIX}"
             ) from exc
+        _embed_plain_text(self.model)
         dim = self.model.get_embedding_dimension()
         if not dim:
             raise InputError(
@@ -84,10 +112,31 @@ class TextEncoder:
             )
         self.dim: int = int(dim)
 
+    @property
+    def prompt(self) -> str:
+        """The text put before every embedded text (the instruction or the default prompt)."""
+        if self.instruction is not None:
+            return self.instruction
+        name = self.model.default_prompt_name
+        return self.model.prompts.get(name, "") if name else ""
+
+    @property
+    def pooling(self) -> str:
+        """How token states become one vector (the directory's pooling configuration)."""
+        from sentence_transformers.sentence_transformer.modules import Pooling
+
+        modes = [str(m.pooling_mode) for m in self.model if isinstance(m, Pooling)]
+        return "+".join(modes) or "none"
+
     @classmethod
     def from_settings(cls, settings: IndexSettings) -> TextEncoder:
         """Load the encoder that ``settings`` names, on its device and thread count."""
-        return cls(settings.encoder, device=settings.device, threads=settings.threads)
+        return cls(
+            settings.encoder,
+            device=settings.device,
+            threads=settings.threads,
+            instruction=settings.instruction,
+        )
 
     def encode(
         self, texts: Sequence[str], batch_size: int = 64, *, progress: bool = False
@@ -97,6 +146,7 @@ class TextEncoder:
             return np.zeros((0, self.dim), dtype=np.float32)
         embeddings = self.model.encode(
             list(texts),
+            prompt=self.instruction,  # None: the directory's default prompt, if any
             batch_size=batch_size,
             normalize_embeddings=True,
             convert_to_numpy=True,

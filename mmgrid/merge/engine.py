@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from mmgrid.atomic import atomic_dir, write_json
+from mmgrid.atomic import atomic_dir, check_output, write_json
+from mmgrid.errors import InputError
 from mmgrid.merge import dare as dare_rng
 from mmgrid.merge import layout, lora
 from mmgrid.merge import select as selection
@@ -37,6 +38,15 @@ from mmgrid.merge.spec import MergeSpec, parse_spec
 
 DEFAULT_CHUNK_ELEMS = 1 << 20  # rows written and handed to a thread at a time
 BLOCK_ELEMS = 1 << 18  # elements read and computed at a time (operands stay in cache)
+#: per output dtype, the magnitude from which a float32 result is (or rounds to) ±inf
+FINITE_LIMIT = {
+    "F32": np.float32(np.inf),
+    "BF16": np.uint32(0x7F7F8000).view(np.float32),  # halfway to inf: rounds up to it
+    "F16": np.float32(65520.0),
+}
+with np.errstate(over="ignore"):
+    _LIMIT_SQUARED = {dtype: limit * limit for dtype, limit in FINITE_LIMIT.items()}
+PROVENANCE = "merge.json"  # in every merge output (which makes it recognisable as one)
 PENDING_CAP = 1 << 22  # majority-sign patches kept in memory before falling back to a rerun
 # Non-tensor files a merged checkpoint needs (model config and tokenizer); nothing else of the
 # source directory is copied (e.g. a training log describes the source, not the merge).
@@ -80,17 +90,24 @@ def merge(
     threads: int = 1,
     checksums: bool = True,
     log: Log | None = None,
+    overwrite: bool = False,
+    protect: Iterable[str | Path] = (),
 ) -> MergeResult:
     """Validate ``spec`` against every input's headers, then write the merge to ``out_dir``.
 
-    ``out_dir`` appears whole or not at all. A mapping spec resolves relative paths against the
-    current directory.
+    ``out_dir`` appears whole or not at all. It may not be, contain or lie inside any path the
+    spec reads (nor one of ``protect``, e.g. the spec file); an existing non-empty ``out_dir``
+    is replaced only when it is a previous merge output (it holds ``merge.json``) or with
+    ``overwrite`` (:func:`mmgrid.atomic.check_output`). A mapping spec resolves relative paths
+    against the current directory.
     """
     say = log or (lambda _msg: None)
     if not isinstance(spec, MergeSpec):
         spec = parse_spec(spec)
     if chunk_elems < 1 or threads < 1:
         raise ValueError("chunk_elems and threads must be >= 1")
+    guard = {"marker": PROVENANCE, "inputs": [*spec.read_paths(), *protect], "overwrite": overwrite}
+    check_output(out_dir, directory=True, **guard)  # before the plan opens any file
     start = time.perf_counter()
     plan = build_plan(spec)
     keep_heap_for_chunks()
@@ -99,7 +116,7 @@ def merge(
     out_dir = Path(out_dir)
     reader = FileReader()
     try:
-        with atomic_dir(out_dir) as tmp:
+        with atomic_dir(out_dir, **guard) as tmp:
             if plan.is_lora_output:
                 files = lora.write_concatenated(reader, plan.inputs, _lora_coefficients(plan), tmp)
             else:
@@ -107,8 +124,8 @@ def merge(
             files += _copy_files(plan, tmp)
             seconds = time.perf_counter() - start
             record = provenance(plan, tmp, files, chunk_elems, threads, checksums, seconds)
-            write_json(tmp / "merge.json", record)
-            files = [out_dir / f.relative_to(tmp) for f in [*files, tmp / "merge.json"]]
+            write_json(tmp / PROVENANCE, record)
+            files = [out_dir / f.relative_to(tmp) for f in [*files, tmp / PROVENANCE]]
     finally:
         reader.close()
     say(f"wrote {out_dir} in {time.perf_counter() - start:.2f} s")
@@ -181,8 +198,11 @@ class _Rows:
         self._sources: dict[Any, np.ndarray | _Stored] = {}
 
     def blocks(self) -> Iterator[_Block]:
-        for b0 in range(0, self.n, BLOCK_ELEMS):
-            yield _Block(self, b0, min(self.n, b0 + BLOCK_ELEMS))
+        """The blocks of the rows; while they are computed numpy does not warn about overflow
+        or NaN (:meth:`_Engine.check_finite` decides what a non-finite result means)."""
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            for b0 in range(0, self.n, BLOCK_ELEMS):
+                yield _Block(self, b0, min(self.n, b0 + BLOCK_ELEMS))
 
     def stored(self, info: TensorInfo) -> np.ndarray | _Stored:
         key = ("stored", info.file, info.offset)
@@ -334,10 +354,50 @@ class _Engine:
         dtype = STORAGE[rows.job.out_dtype]
         return self.scratch.get("out", rows.n + 1, dtype)
 
-    def store(self, blk: _Block, x: np.ndarray, out: np.ndarray, nan_free: bool = False) -> None:
-        """Round block result ``x`` once to the output dtype into the chunk output ``out``."""
+    def store(self, blk: _Block, x: np.ndarray, out: np.ndarray) -> None:
+        """Round block result ``x`` once to the output dtype into the chunk output ``out``,
+        after :meth:`check_finite`."""
+        nan_free = self.check_finite(blk, x)
         tmp = self.scratch.get("round", blk.size, np.uint32)
         layout.to_storage(x, blk.n, blk.job.out_dtype, tmp, out[blk.b0 : blk.b1 + 1], nan_free)
+
+    def check_finite(self, blk: _Block, x: np.ndarray) -> bool:
+        """Fail the merge where the block's result is NaN or ±inf in the output dtype (or
+        rounds to ±inf) and no input has a non-finite value at that element; return whether
+        ``x`` is NaN-free. One pass in the common case: Σx² stays below the dtype's limit²
+        exactly when every |x| does (a NaN or an overflow makes it fail)."""
+        if np.dot(x, x) < _LIMIT_SQUARED[blk.job.out_dtype]:
+            return True
+        limit = FINITE_LIMIT[blk.job.out_dtype]
+        n = blk.n
+        bad = ~(np.abs(x[:n]) < limit)  # NaN compares False
+        explained = np.zeros(n, np.bool_)
+        for src in self.operands(blk):
+            explained |= ~np.isfinite(self.load(src, blk, "check")[:n])
+        job = blk.job
+        if job.copy_rows is not None:  # rows that the input's own values replace afterwards
+            start, end, _ = job.copy_rows
+            flat = blk.start + blk.flat(np.arange(n))
+            explained |= (flat >= start * job.row_len) & (flat < end * job.row_len)
+        unexplained = np.flatnonzero(bad & ~explained)
+        if len(unexplained):
+            i = int(unexplained[0])
+            value, fix = float(x[i]), "check the weights and options"
+            if np.isfinite(value):
+                value, fix = f"{value:g}, beyond its range,", f"{fix}, or set output.dtype: fp32"
+            raise InputError(
+                f"merged tensor {job.name!r}: element {blk.start + int(blk.flat(i))} is {value} "
+                f"in {job.out_dtype}, and no input has a non-finite value there; {fix}"
+            )
+        return not np.isnan(x[:n]).any()
+
+    def operands(self, blk: _Block) -> Iterator[np.ndarray | _Stored]:
+        """Every stored operand of the block: each input's values, the reference, the target."""
+        for i in range(len(blk.job.inputs)):
+            yield blk.rows.value(i)
+        for info in (blk.job.reference, blk.job.target):
+            if info is not None:
+                yield blk.rows.stored(info)
 
     def write(self, rows: _Rows, out: np.ndarray) -> None:
         """Apply the vocabulary-row copy and write the chunk."""
@@ -554,13 +614,12 @@ class _TiesRunner:
             balance, patches = 0, []
             for blk in rows.blocks():
                 merged, b, patch = self._merge_block(blk, thresholds, budgets, zero)
-                nan_free = merged is not None and budgets is None
                 if merged is None:  # a NaN was kept: redo the block with exact trimming
                     merged, b, patch = self._merge_block(blk, thresholds, budgets, zero, True)
                 balance += b
                 if patch is not None:
                     patches.append(patch)
-                e.store(blk, merged, out, nan_free)
+                e.store(blk, merged, out)
             e.write(rows, out)
             return balance, patches
 

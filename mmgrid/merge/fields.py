@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,7 +29,8 @@ class Fields:
         return InputError(f"{self.source}: {self.path(key)}: {message}")
 
     def get(self, key: str, kind: type | tuple[type, ...], default: Any = _MISSING) -> Any:
-        """Value of ``key`` checked against ``kind`` (int accepted for float; bool never for numbers)."""
+        """Value of ``key`` checked against ``kind`` (int accepted for float; bool never for
+        numbers; a float must be finite)."""
         self.seen.add(key)
         if key not in self.data or self.data[key] is None:
             if default is _MISSING:
@@ -42,6 +44,8 @@ class Fields:
         if not isinstance(value, kinds) or (numeric and isinstance(value, bool)):
             names = " or ".join(k.__name__ for k in kinds)
             raise self.fail(key, f"must be {names}, got {value!r}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise self.fail(key, f"must be a finite number, got {value}")
         return value
 
     def choice(self, key: str, options: tuple[str, ...], default: str) -> str:

@@ -57,8 +57,9 @@ class TensorInfo:
         return math.prod(self.shape[1:]) if self.shape else 1
 
 
-def read_header(path: Path) -> dict[str, TensorInfo]:
-    """Parse one safetensors file's header; no tensor bytes are read."""
+def parse_header(path: Path) -> tuple[dict[str, dict], int]:
+    """(tensor entries, offset of the data) of a safetensors file, checked to be complete: an
+    :class:`InputError` names a truncated file with its expected and actual size."""
     try:
         with open(path, "rb") as f:
             head = f.read(8)
@@ -67,17 +68,29 @@ def read_header(path: Path) -> dict[str, TensorInfo]:
             (n,) = struct.unpack("<Q", head)
             if n > MAX_HEADER_BYTES:
                 raise InputError(f"{path}: safetensors header length {n} is implausible")
-            header = json.loads(f.read(n))
+            raw = f.read(n)
         size = path.stat().st_size
+        if len(raw) < n:
+            raise _truncated(path, 8 + n, size)
+        header = json.loads(raw)
+        tensors = {k: v for k, v in header.items() if k != "__metadata__"}
+        end = max((m["data_offsets"][1] for m in tensors.values()), default=0)
     except FileNotFoundError:
         raise InputError(f"{path}: file not found") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise InputError(f"{path}: safetensors header is not valid JSON ({e})") from None
-    data_start = 8 + n
+    except (AttributeError, KeyError, TypeError, IndexError) as e:
+        raise InputError(f"{path}: malformed safetensors header ({e!r})") from None
+    if size < 8 + n + end:
+        raise _truncated(path, 8 + n + end, size)
+    return tensors, 8 + n
+
+
+def read_header(path: Path) -> dict[str, TensorInfo]:
+    """Parse one safetensors file's header (:func:`parse_header`); no tensor bytes are read."""
+    tensors, data_start = parse_header(path)
     out: dict[str, TensorInfo] = {}
-    for name, meta in header.items():
-        if name == "__metadata__":
-            continue
+    for name, meta in tensors.items():
         dtype = meta["dtype"]
         if dtype not in STORAGE:
             raise InputError(
@@ -85,10 +98,16 @@ def read_header(path: Path) -> dict[str, TensorInfo]:
             )
         begin, end = meta["data_offsets"]
         info = TensorInfo(name, path, dtype, tuple(meta["shape"]), data_start + begin)
-        if end - begin != info.nbytes or data_start + end > size:
+        if end - begin != info.nbytes:
             raise InputError(f"{path}: tensor {name!r} has inconsistent data offsets")
         out[name] = info
     return out
+
+
+def _truncated(path: Path, expected: int, found: int) -> InputError:
+    return InputError(
+        f"{path}: truncated (expected {expected} bytes, found {found}); copy or write it again"
+    )
 
 
 def index_checkpoint(directory: Path, single: str = SINGLE_FILE, index: str = INDEX_FILE):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, is_dataclass
@@ -11,7 +12,7 @@ from typing import Any
 from mmgrid.errors import InputError
 from mmgrid.merge.dtypes import ALIASES as DTYPE_ALIASES
 from mmgrid.merge.fields import Fields
-from mmgrid.merge.methods import NAMES, canonical, parse_options
+from mmgrid.merge.methods import NAMES, canonical, linear, parse_options
 
 DEFAULT_VOCAB_TENSORS = ("model.embed_tokens.weight", "lm_head.weight")
 _NAME = re.compile(r"^[A-Za-z0-9_.+-]+$")
@@ -64,6 +65,12 @@ class MergeSpec:
     def weights(self) -> list[float]:
         return [i.weight for i in self.inputs]
 
+    def read_paths(self) -> list[Path]:
+        """Every path the merge reads (inputs, their bases, reference, target, copied files)."""
+        paths = [p for i in self.inputs for p in (i.path, i.base) if p is not None]
+        extra = (self.reference, self.target, self.copy_files_from)
+        return paths + [p for p in extra if p is not None]
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-able resolved form (for provenance)."""
 
@@ -85,15 +92,10 @@ class MergeSpec:
 
 def load_spec(path: str | Path) -> MergeSpec:
     """Read and validate a YAML merge spec; relative paths resolve against its directory."""
-    import yaml  # only here: merges given as mappings do not pay for importing it
+    from mmgrid.strict_yaml import load_yaml  # only here: mapping specs need no YAML parser
 
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise InputError(f"{path}: merge spec not found") from None
-    except yaml.YAMLError as e:
-        raise InputError(f"{path}: not valid YAML ({e})") from None
+    data = load_yaml(path, "merge spec")
     return parse_spec(data, base_dir=path.parent, source=str(path))
 
 
@@ -153,6 +155,7 @@ def parse_spec(
     top.done()
     if canonical(method_name) == "extrapolate" and any(i.weight != 1.0 for i in inputs):
         raise top.fail("weights", "extrapolate takes no weights: inputs are ordered oldest first")
+    _check_normalization(top, options, inputs)
     return MergeSpec(
         method=canonical(method_name),
         options=options,
@@ -176,7 +179,23 @@ def _resolve(base_dir: Path, value: str) -> Path:
 def _number(value: Any, where: str, source: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InputError(f"{source}: {where}: must be a number, got {value!r}")
+    if not math.isfinite(value):
+        raise InputError(f"{source}: {where}: must be a finite number, got {value}")
     return float(value)
+
+
+def _check_normalization(top: Fields, options: Any, inputs: list[InputSpec]) -> None:
+    """Normalisation divides by the weight sum (in float32, as the engine does): it must not be 0."""
+    follow_up = getattr(options, "merge_options", None)
+    normalize = getattr(options, "normalize", False) or getattr(follow_up, "normalize", False)
+    weights = [i.weight for i in inputs]
+    if normalize and linear.weight_total(weights) == 0:
+        key = "weights" if "weights" in top.data else "inputs[*].weight"
+        raise top.fail(
+            key,
+            f"sum to 0 ({', '.join(f'{w:g}' for w in weights)}), and normalize divides by the "
+            "sum; change a weight, or set normalize: false in options",
+        )
 
 
 def _parse_vocab(data: Any, names: list[str], source: str) -> VocabRows:

@@ -52,6 +52,29 @@ def read_item_texts(items_parquets: Sequence[str | os.PathLike[str]]) -> dict[st
     return texts
 
 
+PROMPT_REPEATS = 50
+"""How often the samples' fixed prompt wording joins the tokenizer's corpus (``extra_texts`` of
+:func:`build_base`): BPE merges need repeats, so frequent prompt words become single tokens."""
+
+
+def train_base_tokenizer(
+    per_file: dict[str, list[str]],
+    settings: BaseSettings,
+    seed: int,
+    *,
+    extra_texts: Sequence[str] = (),
+) -> tuple[PreTrainedTokenizerBase, list[str]]:
+    """The base's tokenizer, trained on the documents of every items file
+    (:func:`read_item_texts`) in a seeded order, plus ``extra_texts``; returns it with the
+    documents in that order."""
+    documents = [doc for docs in per_file.values() for doc in docs]
+    if not documents:
+        raise InputError("the items files hold no items: nothing to pre-train the base on")
+    random.Random(derive_seed(seed, "base", "order")).shuffle(documents)
+    tokenizer = train_tokenizer([*documents, *extra_texts], settings.tokenizer.vocab_size)
+    return tokenizer, documents
+
+
 def build_model(
     settings: ModelSettings, tokenizer: PreTrainedTokenizerBase, seed: int
 ) -> Qwen3ForCausalLM:
@@ -116,12 +139,7 @@ def build_base(
     per_file = read_item_texts(items_parquets)
     for path, docs in per_file.items():
         log(f"read {len(docs)} items from {path}")
-    documents = [doc for docs in per_file.values() for doc in docs]
-    if not documents:
-        raise InputError("the items files hold no items: nothing to pre-train the base on")
-    random.Random(derive_seed(seed, "base", "order")).shuffle(documents)
-
-    tokenizer = train_tokenizer([*documents, *extra_texts], settings.tokenizer.vocab_size)
+    tokenizer, documents = train_base_tokenizer(per_file, settings, seed, extra_texts=extra_texts)
     log(f"trained a byte-level BPE tokenizer: {len(tokenizer)} tokens")
     eot = tokenizer.convert_tokens_to_ids(ENDOFTEXT)
     ids = [[*doc, eot] for doc in tokenizer(documents, add_special_tokens=False)["input_ids"]]
@@ -156,7 +174,7 @@ def build_base(
         device=device,
         progress=progress,
     )
-    with atomic_dir(out_dir) as tmp:
+    with atomic_dir(out_dir, marker="base.json") as tmp:
         run = train(
             model,
             train_examples,

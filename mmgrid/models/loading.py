@@ -110,9 +110,21 @@ def stored_dtype(path: str | os.PathLike[str]) -> torch.dtype:
 
 def weight_files(path: Path, where: str | None = None) -> list[Path]:
     """The safetensors files of a checkpoint directory (causal LM or HLLM): ``model.safetensors``,
-    or the shards of ``model.safetensors.index.json``. Anything else is an :class:`InputError`
-    that starts with ``where`` (default: the directory)."""
-    where = where or str(path)
+    or the shards of ``model.safetensors.index.json``, each checked to be complete (its header
+    read). Anything else is an :class:`InputError` that starts with ``where`` (default: the
+    directory)."""
+    from mmgrid.merge.safetensors_io import parse_header
+
+    files = _weight_files(path, where or str(path))
+    for file in files:
+        try:
+            parse_header(file)
+        except InputError as err:
+            raise InputError(f"{where or path}: {err}") from None
+    return files
+
+
+def _weight_files(path: Path, where: str) -> list[Path]:
     single = path / WEIGHTS
     index = path / WEIGHTS_INDEX
     if single.is_file():

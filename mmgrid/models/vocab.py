@@ -41,14 +41,8 @@ def add_semantic_id_tokens(
     up to ``pad_to_multiple_of`` when given) and never shrinks.
     """
     tokens = list(dict.fromkeys(tokens))
-    bad = [t for t in tokens if not t or t != t.strip() or any(c.isspace() for c in t)]
-    if bad:
-        raise InputError(f"semantic-ID token {bad[0]!r} is empty or contains whitespace")
-    vocab = tokenizer.get_vocab()
     n_before = len(tokenizer)
-    new_tokens = [t for t in tokens if t not in vocab]
-    if new_tokens:
-        tokenizer.add_tokens([AddedToken(t, special=False, normalized=False) for t in new_tokens])
+    new_tokens = add_tokens_to_tokenizer(tokenizer, tokens)
     new_ids = tokenizer.convert_tokens_to_ids(new_tokens)
 
     input_emb = model.get_input_embeddings()
@@ -67,6 +61,19 @@ def add_semantic_id_tokens(
     if output_emb is not None and output_emb.weight is not input_emb.weight:
         _init_rows(output_emb.weight, new_ids, new_tokens, n_before, seed, noise_scale, "output")
     return tokenizer.convert_tokens_to_ids(tokens)
+
+
+def add_tokens_to_tokenizer(tokenizer: PreTrainedTokenizerBase, tokens: Sequence[str]) -> list[str]:
+    """Add the ``tokens`` the tokenizer lacks as whole, non-special tokens; return those added.
+    (The tokenizer half of :func:`add_semantic_id_tokens`.)"""
+    bad = [t for t in tokens if not t or t != t.strip() or any(c.isspace() for c in t)]
+    if bad:
+        raise InputError(f"semantic-ID token {bad[0]!r} is empty or contains whitespace")
+    vocab = tokenizer.get_vocab()
+    new_tokens = [t for t in dict.fromkeys(tokens) if t not in vocab]
+    if new_tokens:
+        tokenizer.add_tokens([AddedToken(t, special=False, normalized=False) for t in new_tokens])
+    return new_tokens
 
 
 @torch.no_grad()

@@ -23,7 +23,7 @@ from mmgrid.atomic import write_parquet
 from mmgrid.errors import InputError
 from mmgrid.grid import Period
 from mmgrid.items.index import read_items
-from mmgrid.items.text import item_text, truncate_description
+from mmgrid.items.text import truncate_description
 from mmgrid.samples import prompts
 from mmgrid.samples.sequences import load_sequences
 from mmgrid.samples.settings import SampleSettings
@@ -46,20 +46,25 @@ SCHEMA = pa.schema(
 class Catalogue:
     """Item texts and (for semid) semantic IDs of one domain, by item id."""
 
-    def __init__(self, items_path: Path, sids_path: Path | None, description_chars: int | None):
+    def __init__(
+        self,
+        items_path: Path,
+        sids_path: Path | None,
+        description_chars: int | None,
+        wording: prompts.Wording = prompts.MMGRID,
+    ):
         items = read_items(items_path).to_dict("records")
         self.ids = [r["item_id"] for r in items]
         self.title = {r["item_id"]: r["title"] for r in items}
-        self.text = {r["item_id"]: item_text(r["title"], r["description"]) for r in items}
+        text = wording.item_text
+        self.text = {r["item_id"]: text(r["title"], r["description"]) for r in items}
 
         def cut(description: str) -> str:
             if description_chars is None:
                 return description
             return truncate_description(description, description_chars) if description_chars else ""
 
-        self.history_text = {
-            r["item_id"]: item_text(r["title"], cut(r["description"])) for r in items
-        }
+        self.history_text = {r["item_id"]: text(r["title"], cut(r["description"])) for r in items}
         self.sid: dict[str, str] = {}
         if sids_path is not None:
             table = pq.read_table(sids_path, columns=["item_id", "sid"])
@@ -96,7 +101,8 @@ def build_samples(
     if paradigm == "semid" and sids_path is None:
         raise ValueError("semid samples need the semantic IDs of the item index")
     seqs = load_sequences(shards)
-    catalogue = Catalogue(items_path, sids_path, settings.history_description_chars)
+    wording = prompts.WORDINGS[settings.prompt_wording]
+    catalogue = Catalogue(items_path, sids_path, settings.history_description_chars, wording)
     rng = np.random.default_rng(derive_seed(seed, "samples", paradigm, domain, period.name))
     if is_test:
         users_rng = np.random.default_rng(evaluation_users_seed(seed, domain, period.name))
@@ -115,7 +121,7 @@ def build_samples(
         )
     records: list[dict] = []
     if paradigm == "semid" and not is_test and settings.item_corpus:
-        records += _item_corpus(catalogue, settings, is_first, rng)
+        records += _item_corpus(catalogue, settings, is_first, rng, wording)
     users = np.repeat(np.arange(len(seqs)), np.diff(seqs.offsets))
     order = np.lexsort((seqs.users[users[rows]].astype(str), seqs.timestamps[rows]))
     for r in rows[order]:
@@ -129,7 +135,7 @@ def build_samples(
             "history": history,
         }
         for task, messages in _tasks(
-            paradigm, catalogue, history, target, is_test, settings.aux_tasks, rng
+            paradigm, catalogue, history, target, is_test, settings.aux_tasks, rng, wording
         ):
             records.append(
                 {**base, "task": task, "messages": json.dumps(messages, ensure_ascii=False)}
@@ -137,28 +143,24 @@ def build_samples(
     return pa.Table.from_pylist(records, schema=SCHEMA)
 
 
-def _tasks(paradigm, cat: Catalogue, history, target, is_test, aux, rng):
+def _tasks(paradigm, cat: Catalogue, history, target, is_test, aux, rng, wording):
+    texts = [cat.history_text[i] for i in history]
     if paradigm == "title":
-        yield (
-            "recommend",
-            prompts.title_task(
-                [cat.history_text[i] for i in history], None if is_test else cat.title[target]
-            ),
-        )
+        title = None if is_test else cat.title[target]
+        yield "recommend", prompts.title_task(texts, title, wording)
         return
     sids = [cat.sid[i] for i in history]
-    yield "recommend", prompts.sid_task(sids, None if is_test else cat.sid[target])
+    yield "recommend", prompts.sid_task(sids, None if is_test else cat.sid[target], wording)
     if aux and not is_test:
         if rng.random() < 0.5:
-            yield "aux_sid_to_title", prompts.sid_to_title_task(sids, cat.title[target])
+            yield "aux_sid_to_title", prompts.sid_to_title_task(sids, cat.title[target], wording)
         else:
-            yield (
-                "aux_text_to_sid",
-                prompts.text_to_sid_task([cat.history_text[i] for i in history], cat.sid[target]),
-            )
+            yield "aux_text_to_sid", prompts.text_to_sid_task(texts, cat.sid[target], wording)
 
 
-def _item_corpus(cat: Catalogue, settings: SampleSettings, is_first: bool, rng) -> list[dict]:
+def _item_corpus(
+    cat: Catalogue, settings: SampleSettings, is_first: bool, rng, wording: prompts.Wording
+) -> list[dict]:
     ids = list(cat.ids)
     perm = rng.permutation(len(ids))
     k = settings.item_group_size
@@ -180,6 +182,7 @@ def _item_corpus(cat: Catalogue, settings: SampleSettings, is_first: bool, rng) 
                 [cat.text[i] for i in examples],
                 [cat.sid[i] for i in examples],
                 to_sid=to_sid,
+                wording=wording,
             )
             out.append(
                 {

@@ -1,12 +1,20 @@
 """Chat messages of the study's GR tasks (prompt wording modelled on the study's reference code).
 
+``samples.prompt_wording: study`` (:data:`WORDINGS`) reproduces the study's text exactly: a blank
+line before the history, its spelling "desctription" in the item-corpus instructions, one line
+break before an item-corpus conversation's first item, and both item lines always (an empty
+description shows as ``Description: ``). mmgrid's default writes these slightly tidier.
+
 A sample is a list of ``{"role", "content"}`` messages; the base tokenizer's chat template renders
 it (and adds the empty think block before each answer). Loss is taken on assistant turns only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from mmgrid.items.text import TEMPLATE, item_text
 
 Message = dict[str, str]
 
@@ -27,44 +35,85 @@ SID_TO_TEXT = (
 )
 
 
+@dataclass(frozen=True)
+class Wording:
+    """The details of the prompt text that ``samples.prompt_wording`` chooses."""
+
+    history_gap: str
+    """Between the instruction and the history items."""
+    text_to_sid: str
+    sid_to_text: str
+    """The instructions of the item-corpus conversations."""
+    examples_gap: str
+    """Between the examples and the first item of an item-corpus conversation."""
+    item_text: Callable[[str, str], str]
+    """An item's title and description as shown in a prompt."""
+
+
+def study_item_text(title: str, description: str) -> str:
+    """The study's item text: both lines always, the texts as they are."""
+    return TEMPLATE.format(title=title, description=description)
+
+
+WORDINGS = {
+    "mmgrid": Wording("\n", TEXT_TO_SID, SID_TO_TEXT, "\n\n", item_text),
+    # the study's reference prompts, its spelling included
+    "study": Wording(
+        "\n\n",
+        TEXT_TO_SID.replace("description", "desctription"),
+        SID_TO_TEXT.replace("description", "desctription"),
+        "\n",
+        study_item_text,
+    ),
+}
+MMGRID = WORDINGS["mmgrid"]
+
+
 def item_sid(sid: str) -> str:
     """An item as shown in a semantic-ID history."""
     return f"Item Index: {sid}"
 
 
 def recommend(
-    history: Sequence[str], separator: str, index: str, answer: str | None
+    history: Sequence[str], separator: str, index: str, answer: str | None, wording: Wording
 ) -> list[Message]:
     """The next-item task: rendered history items -> the answer (``None`` for a test prompt)."""
-    user = RECOMMEND.format(index=index) + "\n" + separator.join(history)
+    user = RECOMMEND.format(index=index) + wording.history_gap + separator.join(history)
     messages = [{"role": "user", "content": user}]
     if answer is not None:
         messages.append({"role": "assistant", "content": answer})
     return messages
 
 
-def title_task(history_texts: Sequence[str], target_title: str | None) -> list[Message]:
+def title_task(
+    history_texts: Sequence[str], target_title: str | None, wording: Wording = MMGRID
+) -> list[Message]:
     """Title mode: titles (+ descriptions) of the history -> the next item's title."""
     answer = None if target_title is None else TITLE_ANSWER + target_title
-    return recommend(history_texts, "\n\n", "item title", answer)
+    return recommend(history_texts, "\n\n", "item title", answer, wording)
 
 
-def sid_task(history_sids: Sequence[str], target_sid: str | None) -> list[Message]:
+def sid_task(
+    history_sids: Sequence[str], target_sid: str | None, wording: Wording = MMGRID
+) -> list[Message]:
     """Semantic-ID mode: SIDs of the history -> the next item's SID."""
     answer = None if target_sid is None else SID_ANSWER + target_sid
-    return recommend([item_sid(s) for s in history_sids], "\n", "item index", answer)
+    return recommend([item_sid(s) for s in history_sids], "\n", "item index", answer, wording)
 
 
-def sid_to_title_task(history_sids: Sequence[str], target_title: str) -> list[Message]:
+def sid_to_title_task(
+    history_sids: Sequence[str], target_title: str, wording: Wording = MMGRID
+) -> list[Message]:
     """Auxiliary alignment A: SID history -> the next item's title."""
-    return recommend(
-        [item_sid(s) for s in history_sids], "\n", "item title", TITLE_ANSWER + target_title
-    )
+    history = [item_sid(s) for s in history_sids]
+    return recommend(history, "\n", "item title", TITLE_ANSWER + target_title, wording)
 
 
-def text_to_sid_task(history_texts: Sequence[str], target_sid: str) -> list[Message]:
+def text_to_sid_task(
+    history_texts: Sequence[str], target_sid: str, wording: Wording = MMGRID
+) -> list[Message]:
     """Auxiliary alignment B: text history -> the next item's SID."""
-    return recommend(history_texts, "\n\n", "item index", SID_ANSWER + target_sid)
+    return recommend(history_texts, "\n\n", "item index", SID_ANSWER + target_sid, wording)
 
 
 def item_corpus_conversation(
@@ -74,6 +123,7 @@ def item_corpus_conversation(
     example_sids: Sequence[str],
     *,
     to_sid: bool,
+    wording: Wording = MMGRID,
 ) -> list[Message]:
     """Item-level alignment: a multi-turn conversation mapping item text to SID (or back).
 
@@ -81,18 +131,18 @@ def item_corpus_conversation(
     each later turn asks for one more item of the group.
     """
     if to_sid:
-        head = TEXT_TO_SID + "\n".join(
+        head = wording.text_to_sid + "\n".join(
             f"{t}\nItem Index: {s}" for t, s in zip(example_texts, example_sids, strict=True)
         )
         questions, answers = list(texts), [f"Item Index: {s}" for s in sids]
     else:
-        head = SID_TO_TEXT + "\n".join(
+        head = wording.sid_to_text + "\n".join(
             f"Item Index: {s}\n{t}" for t, s in zip(example_texts, example_sids, strict=True)
         )
         questions, answers = [f"Item Index: {s}" for s in sids], list(texts)
     messages: list[Message] = []
     for i, (q, a) in enumerate(zip(questions, answers, strict=True)):
-        content = f"{head}\n\n{q}" if i == 0 else q
+        content = f"{head}{wording.examples_gap}{q}" if i == 0 else q
         messages += [{"role": "user", "content": content}, {"role": "assistant", "content": a}]
     return messages
 

@@ -36,6 +36,8 @@ class SampleSettings:
     """Examples (from outside the group) shown at the start of an item-corpus conversation."""
     later_item_corpus_share: float = 0.1
     """Share of the item corpus used in later periods (the first period uses all of it)."""
+    prompt_wording: str = "mmgrid"
+    """``mmgrid`` or ``study``: the study's prompt text exactly (:mod:`mmgrid.samples.prompts`)."""
 
 
 def settings_from_config(cfg: Mapping[str, Any] | None) -> SampleSettings:
@@ -52,6 +54,10 @@ def settings_from_config(cfg: Mapping[str, Any] | None) -> SampleSettings:
             raise InputError(f"config key 'samples.{name}' must be >= {low} or null, got {value}")
     if s.item_examples < 0:
         raise InputError(f"config key 'samples.item_examples' must be >= 0, got {s.item_examples}")
+    if s.prompt_wording not in ("mmgrid", "study"):
+        raise InputError(
+            f"config key 'samples.prompt_wording' must be mmgrid or study, got {s.prompt_wording!r}"
+        )
     if not 0.0 <= s.later_item_corpus_share <= 1.0:
         raise InputError("config key 'samples.later_item_corpus_share' must be in [0, 1]")
     return s

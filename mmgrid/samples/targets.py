@@ -50,10 +50,11 @@ def evaluation_users_seed(seed: int, domain: str, period: str) -> int:
 
 
 def evaluation_targets(
-    seqs: UserSequences, test: Period, *, max_users: int, rng: np.random.Generator
+    seqs: UserSequences, test: Period, *, max_users: int | None, rng: np.random.Generator
 ) -> np.ndarray:
     """Row index of each test user's target: the user's last interaction before ``test.end``,
-    if it lies inside the test window; at most ``max_users`` users (random sample, then row order).
+    if it lies inside the test window; at most ``max_users`` users (random sample, then row order;
+    None: all).
     """
     ts = seqs.timestamps
     before_end = ts < test.end_ms
@@ -63,6 +64,6 @@ def evaluation_targets(
     has = counts > 0
     last = (seqs.offsets[:-1] + counts - 1)[has]
     last = last[ts[last] >= test.start_ms]
-    if last.size > max_users:
+    if max_users is not None and last.size > max_users:
         last = np.sort(rng.choice(last, size=max_users, replace=False))
     return last

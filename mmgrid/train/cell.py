@@ -36,15 +36,22 @@ log = logging.getLogger(__name__)
 
 
 def read_samples(paths: Sequence[str | os.PathLike[str]]) -> list[list[dict[str, str]]]:
-    """Training conversations of one or more sample files, in training order.
+    """Training conversations of one or more sample files, in training order (see
+    :func:`training_order`)."""
+    tables = [pq.read_table(p, columns=["task", "timestamp", "messages"]) for p in paths]
+    return training_order(tables, ", ".join(map(str, paths)))
+
+
+def training_order(tables: Sequence[pa.Table], where: str) -> list[list[dict[str, str]]]:
+    """The conversations of samples tables (one per sample file, ``where`` names them), in
+    training order.
 
     Item-corpus rows (no timestamp) come first, then samples by timestamp; ties keep file order,
     so a single cell's file keeps its own order and pooled files interleave chronologically.
     """
-    tables = [pq.read_table(p, columns=["task", "timestamp", "messages"]) for p in paths]
-    table = pa.concat_tables(tables)
+    table = pa.concat_tables([t.select(["timestamp", "messages"]) for t in tables])
     if table.num_rows == 0:
-        raise InputError(f"no training samples in {', '.join(map(str, paths))}")
+        raise InputError(f"no training samples in {where}")
     key = pc.fill_null(table.column("timestamp"), -(2**62))
     order = pc.sort_indices(pa.table({"k": key}), sort_keys=[("k", "ascending")])
     messages = table.column("messages").take(order).to_pylist()
@@ -88,6 +95,7 @@ def fit_cell(
     """
     import torch
 
+    from mmgrid.models.attention import use_attention
     from mmgrid.models.loading import load_causal_lm
     from mmgrid.models.vocab import add_semantic_id_tokens
     from mmgrid.train.chat import encode_sample
@@ -95,15 +103,18 @@ def fit_cell(
     from mmgrid.train.losses import sid_level_loss
 
     conversations = read_samples(samples)
-    # float32 master weights on every device (a GPU runs the forward pass under bf16 autocast):
-    # updates of lr ~1e-5 would round away in bf16 weights
-    model, tokenizer = load_causal_lm(init_dir, device=settings.device, dtype=torch.float32)
+    # precision fp32_master (the default): float32 master weights on every device (a GPU runs
+    # the forward pass under bf16 autocast), since updates of lr ~1e-5 round away in bf16
+    # weights; bf16: the study's pure bf16 weights and optimizer state
+    dtype = settings.torch_dtype()
+    model, tokenizer = load_causal_lm(init_dir, device=settings.device, dtype=dtype)
+    attention = use_attention(model, settings.attention, "train.attention")
     log.info("read %d samples from %s; initial weights %s", len(conversations), samples, init_dir)
     if sid_tokens:
         add_semantic_id_tokens(model, tokenizer, sid_tokens, seed=seed)
     encoded = [encode_sample(tokenizer, m, settings.max_length) for m in conversations]
     examples = [e for e, _ in encoded]
-    n_heldout = min(settings.heldout_samples, max(1, len(examples) // 10))
+    n_heldout = settings.heldout_count(len(examples))
     if len(examples) - n_heldout < 1:
         raise InputError(
             f"{', '.join(map(str, samples))}: too few samples to train ({len(examples)})"
@@ -126,7 +137,11 @@ def fit_cell(
     if settings.adapter == "lora":
         from peft import get_peft_model
 
-        model = get_peft_model(model, settings.peft_config(task_type="CAUSAL_LM"))
+        model = get_peft_model(
+            model,
+            settings.peft_config(task_type="CAUSAL_LM"),
+            autocast_adapter_dtype=dtype == torch.float32,
+        )
     config = settings.loop_config(seed, progress)
     summary = train(
         model, examples, config, pad_id=pad_id, loss_fn=loss_fn, log_path=log_path, desc="train"
@@ -142,6 +157,7 @@ def fit_cell(
         "heldout_loss_before": loss_before,
         "heldout_loss_after": loss_after,
         "settings": settings.to_dict(),
+        "attention": attention,
         "seed": seed,
         "training": summary,
     }
@@ -182,7 +198,7 @@ def train_cell(
 
     torch.set_num_threads(threads)
     init_dir, out_dir = Path(init_dir), Path(out_dir)
-    with atomic_dir(out_dir) as tmp:
+    with atomic_dir(out_dir, marker="train.json", inputs=[init_dir]) as tmp:
         model, tokenizer, result = fit_cell(
             paradigm=paradigm,
             samples=samples,

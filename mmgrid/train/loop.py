@@ -9,6 +9,12 @@ The loss is pluggable: ``loss_fn(model, batch) -> (loss_sum, n_tokens)``. The de
 :func:`causal_lm_loss`, is next-token cross-entropy over positions whose label is not ``-100``;
 it projects only those positions onto the vocabulary. Custom losses (e.g. per-level semantic-ID
 losses) can reuse :func:`labeled_logits`.
+
+With ``packing`` the examples of each optimizer step are packed into rows of whole examples
+(:mod:`mmgrid.train.packing`) instead of being padded in micro-batches of ``batch_size``: the
+step's examples, its summed loss and its token count stay the same (so the update does too, up
+to float rounding); only the layout of the micro-batches changes. ``compile`` runs the forward
+and backward passes through ``torch.compile``.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from mmgrid.atomic import atomic_path
 from mmgrid.device import resolve_device
 from mmgrid.seeding import derive_seed
 from mmgrid.train.batching import IGNORE_INDEX, Example, batch_order, pad_collate
+from mmgrid.train.packing import VARLEN_ATTENTION, packed_batches
 from mmgrid.train.schedule import lr_at, warmup_steps_for
 
 Batch = dict[str, torch.Tensor]
@@ -50,7 +57,8 @@ class TrainConfig:
     warmup_ratio: float = 0.0  # fraction of optimizer steps spent warming up
     warmup_steps: int | None = None  # overrides warmup_ratio when set
     min_lr_ratio: float = 0.0  # cosine decays to min_lr_ratio * lr
-    weight_decay: float = 0.0  # applied to matrices only (dim >= 2), not to norms/biases
+    weight_decay: float = 0.0
+    weight_decay_scope: str = "matrices"  # matrices (dim >= 2; not norms/biases) or all
     betas: tuple[float, float] = (0.9, 0.95)
     grad_clip: float = 0.0  # max global grad norm; 0 disables clipping
     shuffle: bool = True  # False keeps the data order (e.g. chronological samples)
@@ -58,6 +66,9 @@ class TrainConfig:
     device: str = "auto"
     max_steps: int | None = None  # stop early after this many optimizer steps
     progress: bool = True  # tqdm progress bar on stderr
+    packing: bool = False  # pack each step's examples into rows (token-id examples only)
+    micro_batch_tokens: int | None = None  # packing: tokens per micro-batch (None: batch_size rows)
+    compile: bool = False  # torch.compile the model for the training steps
 
 
 def labeled_logits(model: nn.Module, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
@@ -69,12 +80,9 @@ def labeled_logits(model: nn.Module, batch: Batch) -> tuple[torch.Tensor, torch.
     targets = batch["labels"][:, 1:]
     keep = torch.zeros_like(batch["labels"], dtype=torch.bool)
     keep[:, :-1] = targets != IGNORE_INDEX
-    out = model(
-        input_ids=batch["input_ids"],
-        attention_mask=batch["attention_mask"],
-        logits_to_keep=keep,
-        use_cache=False,
-    )
+    # packed batches carry position_ids (restarting per example) and no attention_mask
+    inputs = {k: batch[k] for k in ("input_ids", "attention_mask", "position_ids") if k in batch}
+    out = model(**inputs, logits_to_keep=keep, use_cache=False)
     return out.logits, targets[targets != IGNORE_INDEX]
 
 
@@ -106,10 +114,13 @@ def train(
     """Train ``model`` in place on ``examples``; return a JSON-able summary.
 
     ``collate`` turns a list of examples into a batch of tensors; the default pads token-id
-    examples with ``pad_id`` (:func:`mmgrid.train.batching.pad_collate`). The model is moved to
-    ``config.device``; on CUDA the forward pass runs under bf16 autocast. Batch order per
-    epoch is seeded by ``derive_seed(config.seed, "epoch", epoch)`` when shuffling. With
-    ``log_path`` one CSV row per optimizer step is written (atomically, at the end).
+    examples with ``pad_id`` (:func:`mmgrid.train.batching.pad_collate`); ``config.packing``
+    packs them instead (token-id examples only, see the module docstring). The model is moved
+    to ``config.device``; on CUDA the forward pass runs under bf16 autocast and AdamW is fused.
+    Weights and the optimizer state keep the model's dtype (float32 master weights, or bf16
+    throughout). Batch order per epoch is seeded by ``derive_seed(config.seed, "epoch", epoch)``
+    when shuffling. With ``log_path`` one CSV row per optimizer step is written (atomically, at
+    the end).
 
     Summary keys: ``steps``, ``epochs``, ``examples``, ``warmup_steps``, ``first_loss``,
     ``final_loss`` (mean over the last 10% of steps), ``trained_tokens`` (labels != -100),
@@ -118,6 +129,8 @@ def train(
     """
     if not examples:
         raise ValueError("no training examples")
+    if config.packing and (collate is not None or pad_id is None):
+        raise ValueError("packing needs token-id examples and pad_id (no collate function)")
     if collate is None:
         if pad_id is None:
             raise ValueError("pass pad_id (or a collate function)")
@@ -125,12 +138,32 @@ def train(
     device = resolve_device(config.device)
     torch.manual_seed(config.seed)
     model.to(device).train()
+    forward = torch.compile(model) if config.compile else model
+    flatten = getattr(model.config, "_attn_implementation", None) in VARLEN_ATTENTION
+
+    def micro_batches(groups: Sequence[Sequence[int]]) -> list[Batch]:
+        """One optimizer step's micro-batches: padded groups, or the step's examples packed."""
+        if not config.packing:
+            return [collate([examples[i] for i in group]) for group in groups]
+        step_examples = [examples[i] for group in groups for i in group]
+        return packed_batches(
+            step_examples,
+            pad_id,
+            max_rows=config.batch_size,
+            max_tokens=config.micro_batch_tokens,
+            flatten=flatten,
+        )
+
     params = [p for p in model.parameters() if p.requires_grad]
+    decay_all = config.weight_decay_scope == "all"
+    decayed = [p for p in params if decay_all or p.dim() >= 2]
+    plain = [p for p in params if not (decay_all or p.dim() >= 2)]
+    groups = [
+        {"params": decayed, "weight_decay": config.weight_decay},
+        {"params": plain, "weight_decay": 0.0},
+    ]
     optimizer = torch.optim.AdamW(
-        [
-            {"params": [p for p in params if p.dim() >= 2], "weight_decay": config.weight_decay},
-            {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
-        ],
+        [g for g in groups if g["params"]],
         lr=config.lr,
         betas=config.betas,
         fused=device.type == "cuda",
@@ -157,16 +190,17 @@ def train(
             for group in optimizer.param_groups:
                 group["lr"] = lr
             loss_sum, n_tokens = 0.0, 0
-            for indices in order[first : first + config.grad_accum]:
-                batch = {
-                    k: v.to(device) for k, v in collate([examples[i] for i in indices]).items()
-                }
+            for cpu_batch in micro_batches(order[first : first + config.grad_accum]):
+                packed_tokens = cpu_batch.pop("input_tokens", None)
+                batch = {k: v.to(device) for k, v in cpu_batch.items()}
                 with autocast:
-                    loss, count = loss_fn(model, batch)
+                    loss, count = loss_fn(forward, batch)
                 loss.backward()
                 loss_sum += loss.item()
                 n_tokens += int(count)
-                if "attention_mask" in batch:
+                if packed_tokens is not None:
+                    input_tokens += int(packed_tokens)
+                elif "attention_mask" in batch:
                     input_tokens += int(batch["attention_mask"].sum())
             for p in params:
                 if p.grad is not None:

@@ -12,15 +12,19 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mmgrid.errors import InputError
+from mmgrid.models.attention import check_attention
 from mmgrid.settings import from_mapping, require_at_least
 
 if TYPE_CHECKING:
+    import torch
     from peft import LoraConfig
 
     from mmgrid.train.loop import TrainConfig
 
 LORA_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 SCOPES = ("periods", "paradigms", "domains")
+PRECISIONS = ("fp32_master", "bf16")
+DECAY_SCOPES = ("matrices", "all")
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,16 @@ class CellTrainSettings:
     """Overrides warmup_ratio when set (the study: 50 steps)."""
     min_lr_ratio: float = 0.0
     weight_decay: float = 0.0
+    """AdamW weight decay (the study: 0.01, torch's default; its HLLM runs 0.001)."""
+    weight_decay_scope: str = "matrices"
+    """``matrices`` (weights with >= 2 dims; norms and biases are not decayed) or ``all``
+    parameters (the study: one parameter group)."""
+    betas: tuple[float, float] = (0.9, 0.95)
+    """AdamW betas; the study uses torch's default (0.9, 0.999)."""
+    precision: str = "fp32_master"
+    """``fp32_master``: float32 weights and optimizer state on every device (a GPU runs the
+    forward pass under bf16 autocast); ``bf16``: bf16 weights and optimizer state, as the study
+    trains, where Adam steps below half a bf16 ulp of a weight (typical at lr 1e-5) round away."""
     grad_clip: float = 1.0
     order: str = "chronological"
     """``chronological`` (the study: samples in time order, item corpus first) or ``shuffled``."""
@@ -59,10 +73,27 @@ class CellTrainSettings:
     heldout_samples: int = 64
     """Samples held out (the latest ones) to report the loss before and after training."""
     device: str = "auto"
+    packing: bool = True
+    """Pack each optimizer step's samples into rows of whole samples (no attention across
+    samples) instead of padding them per micro-batch: same examples, loss and update, fewer
+    padding tokens (mmgrid.train.packing)."""
+    micro_batch_tokens: int | None = None
+    """With packing: tokens (rows x row width) per forward pass; null = at most ``batch_size``
+    rows, which never needs more memory than the padded micro-batches."""
+    attention: str = "auto"
+    """``auto`` (FlashAttention 2 on CUDA when flash-attn is installed, else sdpa), ``sdpa``,
+    ``eager``, ``flash_attention_2`` or ``flex_attention`` (mmgrid.models.attention)."""
+    compile: bool = False
+    """Run the training steps through ``torch.compile`` (pays a compilation on the first steps)."""
     lora: LoraSettings = field(default_factory=LoraSettings)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def heldout_count(self, n: int) -> int:
+        """Of ``n`` samples (or sequences), how many the latest are held out: a tenth, at least
+        one, at most ``heldout_samples``."""
+        return min(self.heldout_samples, max(1, n // 10))
 
     def loop_config(self, seed: int, progress: bool) -> TrainConfig:
         """The training loop's hyper-parameters for these settings (imports torch)."""
@@ -77,12 +108,23 @@ class CellTrainSettings:
             warmup_steps=self.warmup_steps,
             min_lr_ratio=self.min_lr_ratio,
             weight_decay=self.weight_decay,
+            weight_decay_scope=self.weight_decay_scope,
+            betas=self.betas,
             grad_clip=self.grad_clip,
             shuffle=self.order == "shuffled",
             seed=seed,
             device=self.device,
             progress=progress,
+            packing=self.packing,
+            micro_batch_tokens=self.micro_batch_tokens,
+            compile=self.compile,
         )
+
+    def torch_dtype(self) -> torch.dtype:
+        """The dtype weights (and optimizer state) train in."""
+        import torch
+
+        return torch.bfloat16 if self.precision == "bf16" else torch.float32
 
     def peft_config(self, **extra: Any) -> LoraConfig:
         """The PEFT LoRA configuration of ``lora`` (``extra``: further LoraConfig fields)."""
@@ -102,10 +144,26 @@ def _check(s: CellTrainSettings, key: str) -> CellTrainSettings:
         raise InputError(f"config key '{key}.adapter' must be full or lora, got {s.adapter!r}")
     if s.order not in ("chronological", "shuffled"):
         raise InputError(f"config key '{key}.order' must be chronological or shuffled")
+    if s.precision not in PRECISIONS:
+        raise InputError(f"config key '{key}.precision' must be fp32_master or bf16")
+    if s.weight_decay_scope not in DECAY_SCOPES:
+        raise InputError(f"config key '{key}.weight_decay_scope' must be matrices or all")
+    if len(s.betas) != 2 or not all(0.0 <= b < 1.0 for b in s.betas):
+        raise InputError(
+            f"config key '{key}.betas' must be two numbers in [0, 1), got {list(s.betas)}"
+        )
+    if s.weight_decay < 0:
+        raise InputError(f"config key '{key}.weight_decay' must be >= 0, got {s.weight_decay}")
     positive = ("epochs", "batch_size", "grad_accum", "max_length", "heldout_samples")
     require_at_least(s, positive, 1, key)
     if s.lr <= 0:
         raise InputError(f"config key '{key}.lr' must be > 0, got {s.lr}")
+    if s.micro_batch_tokens is not None and s.micro_batch_tokens < s.max_length:
+        raise InputError(
+            f"config key '{key}.micro_batch_tokens' must be null or >= max_length "
+            f"({s.max_length}), got {s.micro_batch_tokens}"
+        )
+    check_attention(s.attention, f"{key}.attention")
     if s.lora.r < 1:
         raise InputError(f"config key '{key}.lora.r' must be >= 1, got {s.lora.r}")
     return s

@@ -30,7 +30,7 @@ def write_semid_base(
     vocab_before = len(tokenizer)
     tokens = semantic_id_tokens(levels, codebook_size)
     add_semantic_id_tokens(model, tokenizer, tokens, seed=seed)
-    with atomic_dir(out_dir) as tmp:
+    with atomic_dir(out_dir, marker="config.json", inputs=[base_dir]) as tmp:
         model.to(stored_dtype(base_dir)).save_pretrained(Path(tmp))  # the base's dtype
         tokenizer.save_pretrained(Path(tmp))
     return {"vocab_before": vocab_before, "vocab_after": len(tokenizer), "added": len(tokens)}

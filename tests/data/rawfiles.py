@@ -38,3 +38,16 @@ def write_meta(
         for line in extra_lines:
             f.write(line + "\n")
     return path
+
+
+def byte_tokenizer(path: Path) -> Path:
+    """A byte-level ``tokenizer.json`` without merges (one token per byte), for hand-counted
+    token cuts."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+
+    alphabet = sorted(pre_tokenizers.ByteLevel.alphabet())
+    tokenizer = Tokenizer(models.BPE(vocab={c: i for i, c in enumerate(alphabet)}, merges=[]))
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)
+    tokenizer.decoder = decoders.ByteLevel()
+    tokenizer.save(str(path))
+    return path

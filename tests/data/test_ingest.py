@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import gzip
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from mmgrid.data.ingest import IngestSettings, ingest_domain
+from mmgrid.data.ingest import IngestSettings, ingest_domain, settings_from_params
 from mmgrid.data.kcore import kcore_mask
 from mmgrid.errors import InputError
 from mmgrid.grid import Period, date_to_ms
 from mmgrid.items.text import truncate_description
-from tests.data.rawfiles import ms, write_meta, write_ratings
+from tests.data.rawfiles import byte_tokenizer, ms, write_meta, write_ratings
 
 PERIODS = (
     Period("pretrain", date_to_ms("2020-01-01"), date_to_ms("2021-01-01")),
@@ -70,6 +71,91 @@ def test_kcore_reaches_fixpoint_where_one_pass_does_not():
     # a single pass (the study's reference preprocessing) would keep the row (user 2, item 1)
     one_pass = (np.bincount(users)[users] >= 2) & (np.bincount(items)[items] >= 2)
     assert one_pass.tolist() == [True, True, True, True, True, False]
+
+
+def test_study_filter_by_hand(tmp_path):
+    """kcore_mode: study, k = 2, counted by hand from the study's reference preprocessing.
+
+    Titled rows of the whole file, before the date filter: users u1 4, u2 2, u3 2, u4 3; items
+    a 3, b 2, c 2, d 2, e 2 (x has no title). From 2020-01-01 on (no end cut) every row passes
+    the counts; then u3 keeps one row and is dropped. Item d keeps a single row (items are not
+    checked again); e only occurs after the last period: in the item table, in no shard."""
+    rows = [
+        ("u1", "a", 5.0, ms("2019-06-01")),  # before the start: counted, then dropped
+        ("u1", "a", 5.0, ms("2020-03-01")),
+        ("u1", "b", 5.0, ms("2020-03-02")),
+        ("u1", "b", 5.0, ms("2021-08-01")),  # after the last period
+        ("u2", "a", 5.0, ms("2020-03-05")),
+        ("u2", "c", 5.0, ms("2021-02-01")),
+        ("u3", "c", 5.0, ms("2019-05-02")),
+        ("u3", "d", 5.0, ms("2020-05-01")),
+        ("u4", "d", 5.0, ms("2021-05-01")),
+        ("u4", "e", 5.0, ms("2021-09-01")),
+        ("u4", "e", 5.0, ms("2021-09-02")),
+        ("u2", "x", 5.0, ms("2020-04-01")),  # no title
+    ]
+    meta = {x: (f"Title {x}", [f"About {x}."]) for x in "abcde"}
+    ratings = write_ratings(tmp_path / "D.csv.gz", rows)
+    metaf = write_meta(tmp_path / "meta_D.jsonl.gz", meta)
+    out = outputs(tmp_path)
+    study = replace(settings(2), kcore_mode="study")
+    stats = ingest_domain("D", ratings, metaf, study, **out)
+    shards = {
+        k: [(r["user_id"], r["item_id"]) for r in pq.read_table(v).to_pylist()]
+        for k, v in out["shard_paths"].items()
+    }
+    assert shards == {
+        "pretrain": [("u1", "a"), ("u1", "b"), ("u2", "a")],
+        "phase1": [("u2", "c")],
+        "test": [("u4", "d")],
+    }
+    items = pq.read_table(out["items_path"]).column("item_id").to_pylist()
+    assert items == ["a", "b", "c", "d", "e"]
+    f = stats["filtering"]
+    assert (f["rows_read"], f["rows_in_window"], f["rows_with_title"]) == (12, 10, 9)
+    assert (f["rows_removed_by_kcore"], f["rows_after_window"], f["kcore_passes"]) == (1, 3, 1)
+    assert f["kcore_mode"] == "study"
+    assert stats["totals"]["interactions"] == 5 and stats["totals"]["items"] == 5
+    # the default iterative k-core of the same file inside the window leaves nothing at k = 2
+    with pytest.raises(InputError, match="no interaction survives"):
+        ingest_domain("D", ratings, metaf, settings(2), **outputs(tmp_path / "it"))
+
+
+def test_study_filter_keeps_duplicates(tmp_path):
+    rows = base_rows()
+    rows.append(rows[0])  # exact duplicate
+    ratings = write_ratings(tmp_path / "D.csv.gz", rows)
+    metaf = write_meta(tmp_path / "meta_D.jsonl.gz", META)
+    out = outputs(tmp_path)
+    stats = ingest_domain("D", ratings, metaf, replace(settings(), kcore_mode="study"), **out)
+    assert stats["filtering"]["duplicates_kept"] == 1
+    assert pq.read_table(out["shard_paths"]["pretrain"]).num_rows == 5
+
+
+def test_study_meta_text_keeps_titles_and_joins_description_items_by_newlines(tmp_path):
+    meta = {x: (f"Title  {x}", [f"About {x}.", "More  text."]) for x in "ab"}
+    ratings = write_ratings(tmp_path / "D.csv.gz", base_rows())
+    metaf = write_meta(tmp_path / "meta_D.jsonl.gz", meta)
+    out = outputs(tmp_path)
+    ingest_domain("D", ratings, metaf, replace(settings(), meta_text="study"), **out)
+    first = pq.read_table(out["items_path"]).to_pylist()[0]
+    assert (first["title"], first["description"]) == ("Title  a", "About a.\nMore  text.")
+    (tmp_path / "normalized").mkdir()
+    _, _, items = run(tmp_path / "normalized", base_rows(), meta)
+    assert (items[0]["title"], items[0]["description"]) == ("Title a", "About a. More text.")
+
+
+def test_descriptions_cut_in_tokens(tmp_path):
+    tokenizer = byte_tokenizer(tmp_path / "tokenizer.json")
+    meta = {"a": ("Pan", ["Cast iron skillet"]), "b": ("Bowl", ["Glass"])}
+    ratings = write_ratings(tmp_path / "D.csv.gz", base_rows())
+    metaf = write_meta(tmp_path / "meta_D.jsonl.gz", meta)
+    out = outputs(tmp_path)
+    cut = replace(settings(), description_max_tokens=8)
+    ingest_domain("D", ratings, metaf, cut, **out, tokenizer_file=tokenizer)
+    items = pq.read_table(out["items_path"]).to_pylist()
+    # one token per byte: "PanCast " -> "Cast " + "..."; "BowlGlas" -> "Glas" + "..."
+    assert [i["description"] for i in items] == ["Cast ...", "Glas..."]
 
 
 def test_periods_are_half_open_and_window_cut(tmp_path):
@@ -254,3 +340,117 @@ def test_metadata_of_another_domain_is_named(tmp_path):
     meta = write_meta(tmp_path / "meta_D.jsonl.gz", {"zz": ("Other", [])})
     with pytest.raises(InputError, match=r"meta_D\.jsonl\.gz: none of the 2 items .* same domain"):
         ingest_domain("D", ratings, meta, settings(), **outputs(tmp_path))
+
+
+def test_token_cut_needs_a_base_model_directory():
+    from mmgrid.data.ingest import ingest_params
+
+    data = {
+        "description_max_chars": 200,
+        "description_max_tokens": 64,
+        "kcore_mode": "iterative",
+        "meta_text": "normalized",
+        "recency_days": [90, 30],
+    }
+    config = {"periods": {}, "kcore": 5, "data": data, "base": {"path": None}}
+    with pytest.raises(InputError, match=r"data.description_max_tokens .* needs base.path"):
+        ingest_params(config)
+    params = ingest_params({**config, "base": {"path": "models/Qwen3-0.6B"}})
+    assert params["description_max_tokens"] == 64 and params["recency_days"] == [30, 90]
+    assert settings_from_params({**params, "periods": {}}).description_max_tokens == 64
+
+
+def write_raw(tmp: Path, ratings: list[bytes], meta: list[bytes]) -> tuple[Path, Path]:
+    """Raw files from exact bytes (lines joined with newlines), for encoding edge cases."""
+    paths = tmp / "D.csv.gz", tmp / "meta_D.jsonl.gz"
+    for path, lines in zip(paths, (ratings, meta), strict=True):
+        with gzip.open(path, "wb") as f:
+            f.write(b"\n".join(lines) + b"\n")
+    return paths
+
+
+def raw_lines() -> tuple[list[bytes], list[bytes]]:
+    ratings = [b"user_id,parent_asin,rating,timestamp"]
+    ratings += [",".join(map(str, r)).encode() for r in base_rows()]
+    meta = [
+        json.dumps({"parent_asin": k, "title": t, "description": d}).encode()
+        for k, (t, d) in META.items()
+    ]
+    return ratings, meta
+
+
+def ingest_raw(tmp: Path, ratings: list[bytes], meta: list[bytes]) -> dict:
+    paths = write_raw(tmp, ratings, meta)
+    return ingest_domain("D", *paths, settings(), **outputs(tmp))
+
+
+def test_invalid_utf8_meta_line_is_skipped_and_counted(tmp_path):
+    ratings, meta = raw_lines()
+    meta.insert(1, b'{"parent_asin": "b", "title": "Broken \xff title"}')
+    stats = ingest_raw(tmp_path, ratings, meta)
+    assert stats["filtering"]["meta_invalid_utf8_skipped"] == 1
+    items = pq.read_table(tmp_path / "items.parquet").to_pylist()
+    assert {i["item_id"]: i["title"] for i in items} == {"a": "Title a", "b": "Title b"}
+
+
+def test_invalid_utf8_in_ratings_names_the_line(tmp_path):
+    ratings, meta = raw_lines()
+    ratings[3] = b"u1,\xffa,5.0,1583020800000"
+    with pytest.raises(InputError, match=r"D\.csv\.gz: line 4: not valid UTF-8") as err:
+        ingest_raw(tmp_path, ratings, meta)
+    assert "byte 0xff" in str(err.value)
+    assert no_outputs(tmp_path)
+
+
+def test_a_utf8_bom_is_accepted(tmp_path):
+    ratings, meta = raw_lines()
+    without, with_bom = tmp_path / "plain", tmp_path / "bom"
+    without.mkdir()
+    with_bom.mkdir()
+    plain = ingest_raw(without, ratings, meta)
+    bom = b"\xef\xbb\xbf"
+    stats = ingest_raw(with_bom, [bom + ratings[0], *ratings[1:]], [bom + meta[0], *meta[1:]])
+    assert stats == plain
+    for name in ("items.parquet", "shards/test.parquet"):
+        assert (with_bom / name).read_bytes() == (without / name).read_bytes()
+
+
+def test_negative_timestamp_is_before_1970_not_seconds(tmp_path):
+    ratings, meta = raw_lines()
+    ratings[3] = b"u1,a,5.0,-1000"
+    with pytest.raises(InputError, match=r"line 4: timestamp -1000 is before 1970") as err:
+        ingest_raw(tmp_path, ratings, meta)
+    assert "looks like seconds" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        (b"u1 ,a,5.0,1583020800000", r"line 4: user_id 'u1 ' has leading or trailing"),
+        (b" u1,a,5.0,1583020800000", r"line 4: user_id ' u1' has leading or trailing"),
+        (b"u1,a\t,5.0,1583020800000", r"line 4: parent_asin 'a\\t' has leading or trailing"),
+        (b"u\x001,a,5.0,1583020800000", r"line 4: user_id 'u\\x001' contains a NUL byte"),
+    ],
+)
+def test_ids_with_surrounding_spaces_or_nul_are_rejected_with_the_line(tmp_path, bad, message):
+    ratings, meta = raw_lines()
+    ratings[3] = bad
+    with pytest.raises(InputError, match=message):
+        ingest_raw(tmp_path, ratings, meta)
+    assert no_outputs(tmp_path)
+
+
+def test_meta_asin_with_surrounding_spaces_is_skipped_and_counted(tmp_path):
+    ratings, meta = raw_lines()
+    meta.append(json.dumps({"parent_asin": "c ", "title": "Spaced"}).encode())
+    stats = ingest_raw(tmp_path, ratings, meta)
+    assert stats["filtering"]["meta_invalid_asin_skipped"] == 1
+
+
+def test_a_json_list_title_becomes_its_joined_text(tmp_path):
+    ratings, meta = raw_lines()
+    meta[0] = json.dumps({"parent_asin": "a", "title": ["Part", " One "], "description": []})
+    meta[0] = meta[0].encode()
+    ingest_raw(tmp_path, ratings, meta)
+    items = pq.read_table(tmp_path / "items.parquet").to_pylist()
+    assert items[0]["title"] == "Part One"

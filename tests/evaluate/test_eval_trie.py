@@ -15,7 +15,6 @@ from mmgrid.evaluate.trie import SidTrie
 from mmgrid.items.tokens import format_sid
 from mmgrid.models.loading import load_causal_lm
 from mmgrid.samples import prompts
-from mmgrid.train.chat import assistant_labels
 
 EOS = 99
 
@@ -125,17 +124,3 @@ def test_missing_sid_tokens_are_an_input_error(lm):
 
     with pytest.raises(InputError, match="<c_0>"):
         sid_token_ids(lm[1], 3, 16)
-
-
-@pytest.mark.parametrize("paradigm", ["semid", "title"])
-def test_prompt_with_answer_prefix_is_how_training_tokenised_it(lm, paradigm):
-    tokenizer = lm[1]
-    if paradigm == "semid":
-        messages = prompts.sid_task(["<a_1><b_2>", "<a_3><b_4>"], "<a_5><b_6>")
-    else:
-        messages = prompts.title_task(["Title: Lodge Skillet"], "OXO Glass Mixing Bowl Set")
-    trained, _ = assistant_labels(tokenizer, messages)
-    prompt = answer_prompt_ids(tokenizer, messages[:1], paradigm)
-    assert trained[: len(prompt)] == prompt
-    answer = tokenizer.decode(trained[len(prompt) :], skip_special_tokens=True).rstrip("\n")
-    assert answer == (" OXO Glass Mixing Bowl Set" if paradigm == "title" else "<a_5><b_6>")

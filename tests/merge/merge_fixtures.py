@@ -94,3 +94,13 @@ def to_bytes(t: torch.Tensor) -> bytes:
         if t.dtype != torch.float32
         else t.numpy().tobytes()
     )
+
+
+def base_and_two(root: Path) -> dict[str, Path]:
+    """A base checkpoint and two fine-tunes of it under ``root``: keys ``base``, ``a``, ``b``."""
+    base = random_state(0)
+    return {
+        "base": write_checkpoint(root / "base", base),
+        "a": write_checkpoint(root / "a", random_state(1, base)),
+        "b": write_checkpoint(root / "b", random_state(2, base)),
+    }

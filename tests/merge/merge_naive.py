@@ -154,3 +154,38 @@ def ties(
             out[n] = target[n] + F(scale) * m
             pos += size
     return out
+
+
+def study_ties(base, finetuned, source_coeff, mask_rate=0.8):
+    """The study's ``ties_merging`` on two models, step by step as its code runs it (torch,
+    float32; paper_notes §4.2): task vectors of every parameter, sorted by name and flattened;
+    weighted by [1 - c, c] (the last model is the source); per model, values below the k-th
+    smallest magnitude (k = int(P * mask_rate), kthvalue) zeroed; the sign of the sum elected
+    (zeros get the sign of the sum of signs); the agreeing values summed, halved where both
+    models keep one; added onto the base."""
+    import torch
+
+    names = sorted(base)
+    flat = torch.stack(
+        [
+            torch.cat([torch.from_numpy(m[n] - base[n]).reshape(-1) for n in names])
+            for m in finetuned
+        ]
+    )
+    coeff = torch.tensor([float(1 - source_coeff), float(source_coeff)]).unsqueeze(1)
+    flat = flat * coeff
+    k = int(flat.shape[1] * mask_rate)
+    kth, _ = flat.abs().kthvalue(k=k, dim=1, keepdim=True)
+    flat = flat * (flat.abs() >= kth)
+    signs = torch.sign(flat.sum(dim=0))
+    signs[signs == 0] = torch.sign(signs.sum())
+    keep = ((signs > 0) & (flat > 0)) | ((signs < 0) & (flat < 0))
+    kept = flat * keep
+    both = torch.all(kept != 0, dim=0)
+    merged = torch.where(both, kept / 2, kept).sum(dim=0)
+    out, pos = {}, 0
+    for n in names:
+        size = base[n].size
+        out[n] = base[n] + merged[pos : pos + size].reshape(base[n].shape).numpy()
+        pos += size
+    return out

@@ -12,6 +12,7 @@ from merge_naive import (
     exponential_decay,
     extrapolate,
     linear,
+    study_ties,
     task_arithmetic,
     ties,
 )
@@ -237,6 +238,13 @@ def test_dare(tmp_path, models, follow):
     else:
         want = ties(models["base"], td, WEIGHTS, density=0.3)
     assert_same(got, bf16(want))
+
+
+@pytest.mark.parametrize("c", [0.5, 0.3])
+def test_study_ties_with_source_coeff_is_ties_with_weights(tmp_path, models, c):
+    """The study's TIES of (other, source) with source_coeff c = weights [1 - c, c] here."""
+    got = run(tmp_path, models, "ties", {}, weights=[1 - c, c])
+    assert_same(got, bf16(study_ties(models["base"], models["tunes"][:2], c)))
 
 
 def test_mask_merging_preset(tmp_path, models):

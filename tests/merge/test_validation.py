@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 import torch
-from merge_fixtures import random_state, write_checkpoint
+from merge_fixtures import base_and_two, random_state, write_checkpoint
 
 from mmgrid.errors import InputError
 from mmgrid.merge import engine, load_spec, merge
@@ -16,12 +16,7 @@ from mmgrid.merge.safetensors_io import FileReader
 
 @pytest.fixture()
 def ckpts(tmp_path):
-    base = random_state(0)
-    return {
-        "base": write_checkpoint(tmp_path / "base", base),
-        "a": write_checkpoint(tmp_path / "a", random_state(1, base)),
-        "b": write_checkpoint(tmp_path / "b", random_state(2, base)),
-    }
+    return base_and_two(tmp_path)
 
 
 @pytest.fixture()
@@ -144,7 +139,7 @@ def test_failure_mid_merge_leaves_no_output(ckpts, tmp_path, monkeypatch):
     with pytest.raises(RuntimeError):
         merge(spec_for(ckpts), tmp_path / "out", chunk_elems=64)
     assert not (tmp_path / "out").exists()
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary
 
 
 def test_yaml_spec_relative_paths_and_cli(ckpts, tmp_path):

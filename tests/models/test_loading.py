@@ -1,4 +1,5 @@
 import json
+import os
 import shutil
 
 import pytest
@@ -93,6 +94,28 @@ def test_sharded_safetensors_need_every_shard(built_base, tmp_path):
         check_base_dir(good)
     save_file({"w": torch.zeros(2)}, good / "model-00002-of-00002.safetensors")
     check_base_dir(good)
+
+
+def test_truncated_weights_name_expected_and_found_bytes(built_base, tmp_path):
+    d = _copy(built_base[0], tmp_path / "cut", [])
+    weights = d / "model.safetensors"
+    size = weights.stat().st_size
+    with open(weights, "r+b") as f:
+        f.truncate(size - 1)
+    with pytest.raises(InputError, match=r"model directory .*model\.safetensors: truncated") as e:
+        check_model_dir(d)
+    assert f"(expected {size} bytes, found {size - 1})" in str(e.value)
+    with open(weights, "r+b") as f:
+        f.truncate(20)  # inside the header
+    with pytest.raises(InputError, match=r"truncated \(expected \d+ bytes, found 20\)"):
+        check_model_dir(d)
+
+
+def test_checkpoint_files_get_the_usual_permissions(built_base):
+    mask = os.umask(0)
+    os.umask(mask)
+    for f in built_base[0].iterdir():
+        assert f.stat().st_mode & 0o777 == 0o666 & ~mask, f.name
 
 
 def test_chat_template_in_tokenizer_config_is_accepted(built_base, tmp_path):

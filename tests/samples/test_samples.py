@@ -107,6 +107,7 @@ def test_test_target_is_last_interaction_inside_window(data):
     rows = evaluation_targets(seqs, PH1, max_users=10, rng=rng())
     assert list(seqs.items[rows]) == ["h", "e"]
     assert len(evaluation_targets(seqs, PH1, max_users=1, rng=rng())) == 1
+    assert list(seqs.items[evaluation_targets(seqs, PH1, max_users=None, rng=rng())]) == ["h", "e"]
 
 
 def test_title_samples_history_and_prompt(data):

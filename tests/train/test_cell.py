@@ -177,6 +177,51 @@ def test_a_bf16_base_trains_in_float32_and_gives_bf16_checkpoints(
     assert stored_dtype(tmp_path / "semid") == torch.bfloat16
 
 
+def test_bf16_precision_keeps_weights_and_optimizer_state_bf16(
+    built_base, samples_path, tmp_path, monkeypatch
+):
+    """train.precision: bf16 (the study's): weights are bf16 in every forward pass, and weights
+    and Adam moments are bf16 after every optimizer step."""
+    import mmgrid.train.loop as loop
+
+    base_dir, _ = built_base
+    in_forward: set[torch.dtype] = set()
+    after_step: set[torch.dtype] = set()
+    loss_fn, step = loop.causal_lm_loss, torch.optim.AdamW.step
+
+    def recording_loss(model, batch):
+        in_forward.update(p.dtype for p in model.parameters())
+        return loss_fn(model, batch)
+
+    def recording_step(self, *args, **kwargs):
+        out = step(self, *args, **kwargs)
+        for group in self.param_groups:
+            for p in group["params"]:
+                moments = [t for t in self.state[p].values() if t.dim() > 0]  # not the step count
+                after_step.update([p.dtype, *(t.dtype for t in moments)])
+        return out
+
+    monkeypatch.setattr(loop, "causal_lm_loss", recording_loss)
+    monkeypatch.setattr(torch.optim.AdamW, "step", recording_step)
+    settings = replace(SETTINGS, epochs=1, precision="bf16", weight_decay=0.01)
+    model, tokenizer, result = fit_cell(
+        paradigm="title",
+        samples=[samples_path],
+        init_dir=base_dir,
+        settings=replace(settings, weight_decay_scope="all", betas=(0.9, 0.999)),
+        seed=0,
+        progress=False,
+    )
+    assert result["training"]["steps"] > 0
+    assert in_forward == {torch.bfloat16} and after_step == {torch.bfloat16}
+    assert result["heldout_loss_after"] < result["heldout_loss_before"]
+    out = tmp_path / "cell"
+    with atomic_dir(out) as tmp:
+        save_cell(model, tokenizer, result, base_dir, tmp, out)
+    saved = AutoModelForCausalLM.from_pretrained(out).state_dict()  # the base's float32
+    assert all(torch.equal(t, t.bfloat16().float()) for t in saved.values())
+
+
 def test_too_few_samples_is_a_clear_error(built_base, tmp_path):
     path = tmp_path / "one.parquet"
     row = {
@@ -207,3 +252,18 @@ def test_cell_settings_resolution_order():
     assert (books.lr, books.epochs, books.sid_level_loss_weight) == (5e-4, 4, 10.0)
     with pytest.raises(InputError, match=r"train \(cell title/Games/pretrain\)\.lrr"):
         cell_settings({"lrr": 1}, "title", "Games", "pretrain")
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("precision", "fp16"),
+        ("weight_decay_scope", "norms"),
+        ("betas", [0.9]),
+        ("betas", [0.9, 1.0]),
+        ("weight_decay", -0.1),
+    ],
+)
+def test_optimizer_and_precision_settings_are_checked(key, value):
+    with pytest.raises(InputError, match=rf"\.{key}'"):
+        cell_settings({key: value}, "title", "Games", "pretrain")

@@ -166,3 +166,22 @@ def test_frozen_parameters_stay_frozen(make_model):
     )
     assert torch.equal(model.model.embed_tokens.weight, frozen)
     assert not torch.equal(model.model.layers[0].mlp.up_proj.weight, layer)
+
+
+@pytest.mark.parametrize("scope", ["matrices", "all"])
+def test_weight_decay_scope(make_model, scope):
+    """With zero gradients one AdamW step only decays: p <- p * (1 - lr * weight_decay), on
+    matrices (norm weights untouched) or on every parameter."""
+    model = make_model()
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+
+    def zero_loss(model, batch):
+        return sum(p.sum() for p in model.parameters()) * 0.0, torch.tensor(1)
+
+    cfg = TrainConfig(
+        lr=0.5, weight_decay=0.5, weight_decay_scope=scope, grad_clip=0.0, progress=False
+    )
+    train(model, _examples(2), cfg, pad_id=0, loss_fn=zero_loss)
+    for name, p in model.named_parameters():
+        factor = 0.75 if scope == "all" or p.dim() >= 2 else 1.0
+        torch.testing.assert_close(p.detach(), before[name] * factor, rtol=1e-6, atol=0)

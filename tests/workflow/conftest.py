@@ -1,4 +1,4 @@
-"""The local run of the tiny config, shared by the workflow tests (and the SLURM tests' reference)."""
+"""The tiny run that the workflow test modules share (one run per session: it takes minutes)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from tests.workflow.smk import TINY, snakemake
 
 
 @pytest.fixture(scope="session")
-def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def tiny_run(tmp_path_factory) -> Path:
     work = tmp_path_factory.mktemp("tiny")
-    snakemake(work, "--cores", "2", "results/all", configfile=TINY)
+    snakemake(work, "--cores", "2", "all", configfile=TINY)
     return work

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -32,6 +33,17 @@ RESULT_FOLDERS = (
 )
 
 
+def command(workdir: Path, *args: str, configfile: Path | None = None) -> list[str]:
+    """The Snakemake command line for the workflow in ``workdir`` (default config: the
+    repository's config.yaml)."""
+    cmd = [str(SNAKEMAKE), "--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir)]
+    # --configfile takes several values: keep it last so it cannot swallow targets
+    return [*cmd, *args, "--configfile", str(configfile or ROOT / "config.yaml")]
+
+
+ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONHASHSEED": "0"}
+
+
 def snakemake(
     workdir: Path,
     *args: str,
@@ -41,12 +53,12 @@ def snakemake(
 ) -> subprocess.CompletedProcess[str]:
     """Run the workflow's Snakefile in ``workdir`` (default config: the repository's config.yaml;
     ``env``: extra environment variables)."""
-    cmd = [str(SNAKEMAKE), "--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir)]
-    # --configfile takes several values: keep it last so it cannot swallow targets
-    tail = ["--configfile", str(configfile or ROOT / "config.yaml")]
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONHASHSEED": "0", **(env or {})}
     proc = subprocess.run(
-        [*cmd, *args, *tail], capture_output=True, text=True, env=env, check=False
+        command(workdir, *args, configfile=configfile),
+        capture_output=True,
+        text=True,
+        env={**ENV, **(env or {})},
+        check=False,
     )
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
@@ -69,6 +81,13 @@ def planned_jobs(workdir: Path, *targets: str, configfile: Path | None = None) -
             # evaluation rules are one per batch of models (evaluate_{paradigm}_{batch})
             counts["evaluate" if rule.startswith("evaluate_") else rule] += int(n)
     return counts
+
+
+def copy_run(run: Path, tmp_path: Path) -> Path:
+    """A copy of a finished run (modification times and Snakemake's records kept)."""
+    work = tmp_path / "copy"
+    shutil.copytree(run, work, symlinks=True)
+    return work
 
 
 def assert_same_outputs(run: Path, other: Path) -> None:

@@ -77,3 +77,24 @@ def test_analysis_covers_hllm(hllm_run):
     assert set(optimal["paradigm"]) == {"hllm"}
     cells = pd.read_csv(work / "results/tables/cells.csv")
     assert set(cells["paradigm"]) == {"hllm"}
+
+
+def test_estimate_counts_the_hllm_runs_sequences_and_queries(hllm_run, tmp_path):
+    from mmgrid.cli import main
+
+    work, _ = hllm_run  # its config.yaml is the run's config
+    out = tmp_path / "estimate.csv"
+    assert main(["estimate", "--directory", str(work), "--csv", str(out), "--quiet"]) == 0
+    frame = pd.read_csv(out)
+    cells = frame[frame["kind"] == "cell"]
+    assert len(cells) == 2 * 3 + 1
+    for row in cells.itertuples():
+        recorded = json.loads((work / f"results/checkpoints/{row.name}/train.json").read_text())
+        assert row.samples == recorded["sequences"] + recorded["heldout_sequences"], row.name
+        assert row.examples == recorded["sequences"], row.name
+        assert row.steps == recorded["training"]["steps"], row.name
+    for row in frame[frame["kind"] == "model"].itertuples():
+        folder = work / "results/metrics/hllm" / row.name
+        assert row.queries == sum(
+            json.loads(f.read_text())["n_users"] for f in folder.glob("*.json")
+        )

@@ -107,7 +107,7 @@ def queued_jobs(env: dict[str, str] | None = None) -> str:
 def slurm_run(tmp_path_factory, account) -> tuple[Path, Path, str]:
     work = tmp_path_factory.mktemp("slurm")
     profile = slurm_profile(work, account)
-    return work, profile, submit(work, profile, "results/all")
+    return work, profile, submit(work, profile, "all")
 
 
 @needs_controller
@@ -115,11 +115,11 @@ def test_tiny_config_through_slurm_gives_the_local_results(slurm_run, tiny_run):
     work, _, log = slurm_run
     assert (work / "results" / "all").is_file()
     assert_same_outputs(tiny_run, work)  # tables, metrics, checkpoints: byte for byte
-    assert re.search(r"74 of 74 steps \(100%\) done", log)
+    assert re.search(r"75 of 75 steps \(100%\) done", log)
     # job groups: per domain its data jobs (2), data_summary, base, base_semid, per paradigm and
     # domain the training chain with its cells' evaluation (4), per paradigm the pooled task base
-    # with its evaluation (2) and each merge family with its evaluation (6), analysis; `all` runs
-    # locally
+    # with its evaluation (2) and each merge family with its evaluation (6), analysis; `manifest`
+    # and `all` run locally
     assert len(SUBMITTED.findall(log)) == 2 + 1 + 1 + 1 + 4 + 2 + 6 + 1
     assert queued_jobs() == ""
 
@@ -127,7 +127,7 @@ def test_tiny_config_through_slurm_gives_the_local_results(slurm_run, tiny_run):
 @needs_controller
 def test_second_slurm_run_has_nothing_to_do(slurm_run):
     work, profile, _ = slurm_run
-    log = submit(work, profile, "results/all")
+    log = submit(work, profile, "all")
     assert "Nothing to be done" in log
     assert not SUBMITTED.search(log)
 
@@ -146,7 +146,7 @@ def test_gpu_jobs_on_a_partition_without_gpus_stop_before_any_submission(tmp_pat
     config["gpu_job_resources"] = {"slurm_partition": "gpu"}  # the CI node has no GPU gres
     path = tmp_path / "gpu.yaml"
     path.write_text(yaml.safe_dump(config))
-    log = submit(tmp_path, slurm_profile(tmp_path, account), "results/all", path, fails=True)
+    log = submit(tmp_path, slurm_profile(tmp_path, account), "all", path, fails=True)
     assert "config key gpus_per_job asks 1 GPU(s) for base, evaluate_semid_cells_Books" in log
     assert "partition gpu (config key gpu_job_resources.slurm_partition) has no GPU gres" in log
     assert not SUBMITTED.search(log)

@@ -5,14 +5,20 @@ from __future__ import annotations
 import gzip
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 
 from mmgrid.manifest import sha256_file
-from tests.workflow.smk import ROOT, TINY, assert_same_outputs, planned_jobs, snakemake
+from tests.workflow.smk import (
+    ROOT,
+    TINY,
+    assert_same_outputs,
+    copy_run,
+    planned_jobs,
+    snakemake,
+)
 
 pytestmark = pytest.mark.workflow
 
@@ -24,7 +30,7 @@ def test_schema_rejects_unknown_key_before_any_job(tmp_path):
     bad.write_text(yaml.safe_dump(config))
     proc = snakemake(tmp_path, "--dry-run", configfile=bad, check=False)
     assert proc.returncode != 0
-    assert "'domians' was unexpected" in proc.stdout + proc.stderr
+    assert "config key domians: unknown key" in proc.stdout + proc.stderr
     assert not (tmp_path / "results").exists()
 
 
@@ -53,6 +59,7 @@ def grid_jobs(
         "train": paradigms * n_domains * (periods - 1),
         "train_pooled": paradigms,
         "analysis": 1,
+        "manifest": 1,
         "all": 1,
     }
 
@@ -77,6 +84,7 @@ def amazon_config(tmp_path: Path, placeholders: bool = True) -> Path:
     config["data"]["raw_dir"] = str(raw)
     model = tmp_path / "Qwen3-0.6B"  # the user's local model directory (a placeholder here)
     model.mkdir()
+    (model / "tokenizer.json").write_text("{}")  # read by ingest (data.description_max_tokens)
     config["base"]["path"] = str(model)
     path = tmp_path / "amazon.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
@@ -84,9 +92,20 @@ def amazon_config(tmp_path: Path, placeholders: bool = True) -> Path:
 
 
 def test_dry_run_amazon2023_config(tmp_path):
-    jobs = planned_jobs(tmp_path, configfile=amazon_config(tmp_path))
-    # 15 pairs x (title and hllm: 1 + 3 x 2 = 7; semid 14) + 6 domains x 11 weights x 3 paradigms
-    assert jobs == grid_jobs(6, 15 * 28 + 6 * 11 * 3, 15 + 6, paradigms=3, hllm=True)
+    config = amazon_config(tmp_path)
+    jobs = planned_jobs(tmp_path, configfile=config)
+    # 15 pairs x (title and hllm: linear 1 + extrapolate 2 sources + ties, mask x 2 references
+    # = 7; semid per source: 1 + 1 + 2 + 2 = 6, x 2) + 6 domains x 11 weights x 3 paradigms
+    assert jobs == grid_jobs(6, 15 * 26 + 6 * 11 * 3, 15 + 6, paradigms=3, hllm=True)
+    planned = snakemake(tmp_path, "--dry-run", configfile=config).stdout
+    merged = set(re.findall(r"results/merged/(\w+)/(\S+)", planned))
+    pair = "cross-phase2-Books+Video_Games"
+    assert {
+        ("title", f"{pair}-extrapolate-src_Books"),
+        ("title", f"{pair}-ties-ref_pooled"),
+        ("semid", f"{pair}-mask_merging-ref_base-src_Video_Games"),
+    } <= merged
+    assert not any("task_arithmetic" in name for _, name in merged)
 
 
 def test_gpu_jobs_get_the_configured_gpu_resources(tmp_path):
@@ -166,7 +185,7 @@ def test_changing_one_domains_weight_grid_reruns_only_its_merges(tiny_run, tmp_p
     edited = tmp_path / "edited.yaml"
     edited.write_text(yaml.safe_dump(config, sort_keys=False))
     jobs = planned_jobs(work, "results/all", configfile=edited)
-    assert jobs == {"merge": 2, "evaluate": 2, "analysis": 1, "all": 1}
+    assert jobs == {"merge": 2, "evaluate": 2, "analysis": 1, "manifest": 1}
     proc = snakemake(work, "--dry-run", "results/all", configfile=edited)
     planned = re.findall(r"wildcards: paradigm=\w+, spec=(\S+)", proc.stdout)
     assert sorted(planned) == ["temporal-Books-phase1+phase2-linear-w0.25"] * 2
@@ -266,7 +285,7 @@ def test_changing_k_reruns_only_the_metric_jobs(tiny_run, tmp_path):
     jobs = planned_jobs(work, "results/all", configfile=edited)
     # every evaluation batch (per paradigm 2 domains' cells, the pooled base, 1 pair, 2 sweeps)
     # and the analysis that reads them
-    assert jobs == {"evaluate": 2 * (2 + 1 + 1 + 2), "analysis": 1, "all": 1}
+    assert jobs == {"evaluate": 2 * (2 + 1 + 1 + 2), "analysis": 1, "manifest": 1}
 
 
 def test_second_dry_run_has_nothing_to_do(tiny_run):
@@ -276,12 +295,6 @@ def test_second_dry_run_has_nothing_to_do(tiny_run):
 def test_rerun_is_byte_identical(tiny_run, tmp_path):
     snakemake(tmp_path, "--cores", "2", "results/all", configfile=TINY)
     assert_same_outputs(tiny_run, tmp_path)
-
-
-def copy_run(tiny_run: Path, tmp_path: Path) -> Path:
-    work = tmp_path / "copy"
-    shutil.copytree(tiny_run, work, symlinks=True)
-    return work
 
 
 def test_changing_one_raw_file_reruns_only_that_domains_data_jobs(tiny_run, tmp_path):
@@ -308,6 +321,38 @@ def test_changing_one_domains_learning_rate_reruns_only_its_cells(tiny_run, tmp_
     jobs = planned_jobs(work, "results/all", configfile=edited)
     # Books' cells, the merges that read them (cross-domain: title 3, semid 6; temporal 2 x 3),
     # and per paradigm the evaluation batches of those: Books' cells, the pair, Books' sweep
-    assert jobs == {"train": 2 * 3, "merge": 15, "evaluate": 2 * 3, "analysis": 1, "all": 1}
+    assert jobs == {"train": 2 * 3, "merge": 15, "evaluate": 2 * 3, "analysis": 1, "manifest": 1}
     proc = snakemake(work, "--dry-run", "results/all", configfile=edited)
     assert "domain=Video_Games" not in proc.stdout
+
+
+def test_estimate_before_any_job_predicts_the_tiny_runs_tokens_and_queries(tiny_run, tmp_path):
+    """`mmgrid estimate` in an empty directory (it generates, ingests and trains the tokenizer as
+    the jobs would) predicts exactly what the run's training and evaluation jobs recorded."""
+    import pandas as pd
+
+    from mmgrid.cli import main
+
+    out = tmp_path / "estimate.csv"
+    args = ["estimate", "--configfile", str(TINY), "--directory", str(tmp_path), "--csv", str(out)]
+    assert main([*args, "--quiet"]) == 0
+    assert not (tmp_path / "results").exists()  # nothing written into the working directory
+    frame = pd.read_csv(out)
+    cells = frame[frame["kind"] == "cell"]
+    assert len(cells) == 2 * 2 * 3 + 2
+    for row in cells.itertuples():
+        recorded = json.loads((tiny_run / f"results/checkpoints/{row.name}/train.json").read_text())
+        training = recorded["training"]
+        assert row.samples == recorded["examples"] + recorded["heldout_examples"], row.name
+        assert row.examples == recorded["examples"], row.name
+        assert row.steps == training["steps"], row.name
+        assert row.input_tokens == training["input_tokens"], row.name
+        assert row.trained_tokens == training["trained_tokens"], row.name
+    models = frame[frame["kind"] == "model"]
+    metrics = list((tiny_run / "results/metrics").glob("*/*"))
+    assert len(models) == len(metrics)
+    for row in models.itertuples():
+        folder = tiny_run / "results/metrics" / row.paradigm / row.name
+        users = [json.loads(f.read_text())["n_users"] for f in folder.glob("*.json")]
+        assert len(users) == len(row.domains.split("+"))
+        assert row.queries == sum(users), row.name
