@@ -3,11 +3,8 @@
 # stop each daemon by the PID the bring-up recorded (slurmd, slurmctld, slurmdbd, MariaDB, munge).
 set -uo pipefail
 
-STATE=${MMGRID_SLURM_STATE:-/var/lib/mmgrid-slurm}
-PIDS=$STATE/pids
+source "$(dirname "$0")/slurm_pids.sh"  # STATE, PIDS, daemon_pid, alive
 [[ -d $PIDS ]] || exit 0
-
-alive() { [[ -s $PIDS/$1 ]] && kill -0 "$(cat "$PIDS/$1")" 2>/dev/null; }
 
 for name in ci noacct; do
     conf=/etc/slurm/slurm.conf
@@ -25,9 +22,7 @@ done
 # stop NAME: SIGTERM, up to 30 s for a clean exit, then SIGKILL
 stop() {
     local name=$1 pid i
-    [[ -s $PIDS/$name ]] || return 0
-    pid=$(cat "$PIDS/$name")
-    if kill -0 "$pid" 2>/dev/null; then
+    if pid=$(daemon_pid "$name"); then
         kill -TERM "$pid"
         for i in $(seq 300); do
             kill -0 "$pid" 2>/dev/null || break

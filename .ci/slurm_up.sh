@@ -14,8 +14,7 @@
 # Idempotent: installed packages are not reinstalled, a running cluster is left as it is.
 set -euo pipefail
 
-STATE=${MMGRID_SLURM_STATE:-/var/lib/mmgrid-slurm}
-PIDS=$STATE/pids
+source "$(dirname "$0")/slurm_pids.sh"  # STATE, PIDS, alive
 LOGS=$STATE/logs
 HOST=$(hostname -s)
 CPUS=$(nproc)
@@ -31,8 +30,6 @@ if [[ $EUID -ne 0 ]]; then
     echo "slurm_up: run as root (it installs packages and starts daemons)" >&2
     exit 1
 fi
-
-alive() { [[ -s $PIDS/$1 ]] && kill -0 "$(cat "$PIDS/$1")" 2>/dev/null; }
 
 install_packages() {
     local missing=() p
