@@ -8,6 +8,8 @@ rule synthetic_domain:
         PATHS.log("synthetic_domain", "{domain}"),
     benchmark:
         PATHS.benchmark("synthetic_domain", "{domain}")
+    group:
+        STUDY.job_group("data")
     conda:
         "../envs/cpu.yaml"
     threads: 1
@@ -32,6 +34,8 @@ rule ingest:
         PATHS.log("ingest", "{domain}"),
     benchmark:
         PATHS.benchmark("ingest", "{domain}")
+    group:
+        STUDY.job_group("data")
     conda:
         "../envs/cpu.yaml"
     threads: 2

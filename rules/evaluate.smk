@@ -15,6 +15,8 @@ for (eval_paradigm, eval_batch), eval_models in STUDY.batches.items():
             PATHS.log("evaluate", eval_paradigm, eval_batch),
         benchmark:
             PATHS.benchmark("evaluate", eval_paradigm, eval_batch)
+        group:
+            STUDY.evaluation_group(eval_paradigm, eval_batch)
         conda:
             "../envs/gpu.yaml"
         threads: 1

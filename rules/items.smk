@@ -10,6 +10,8 @@ rule item_index:
         PATHS.log("item_index", "{domain}"),
     benchmark:
         PATHS.benchmark("item_index", "{domain}")
+    group:
+        STUDY.job_group("data")
     conda:
         "../envs/cpu.yaml"
     threads: 1

@@ -10,6 +10,8 @@ rule merge:
         PATHS.log("merge", "{paradigm}", "{spec}"),
     benchmark:
         PATHS.benchmark("merge", "{paradigm}", "{spec}")
+    group:
+        STUDY.job_group("merges")
     conda:
         "../envs/cpu.yaml"
     threads: 1

@@ -10,6 +10,8 @@ rule samples:
         PATHS.log("samples", "{paradigm}", "{domain}", "{period}"),
     wildcard_constraints:
         paradigm=alternatives(STUDY.sample_paradigms),
+    group:
+        STUDY.job_group("data")
     conda:
         "../envs/cpu.yaml"
     threads: 1

@@ -10,6 +10,8 @@ rule train:
         PATHS.log("train", "{paradigm}", "{domain}", "{period}"),
     benchmark:
         PATHS.benchmark("train", "{paradigm}", "{domain}", "{period}")
+    group:
+        STUDY.job_group("train")
     conda:
         "../envs/gpu.yaml"
     threads: 1
@@ -33,6 +35,8 @@ rule train_pooled:
         PATHS.log("train", "{paradigm}", "pooled", "{period}"),
     benchmark:
         PATHS.benchmark("train", "{paradigm}", "pooled", "{period}")
+    group:
+        STUDY.job_group("train")
     conda:
         "../envs/gpu.yaml"
     threads: 1

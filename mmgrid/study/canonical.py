@@ -17,6 +17,7 @@ from typing import Any
 ORDER_FREE = (
     "domains",
     "paradigms",
+    "job_groups",
     "data.recency_days",
     "evaluate.k",
     "train.lora.target_modules",

@@ -33,6 +33,11 @@ from mmgrid.train.settings import CellTrainSettings, cell_settings, validate_sco
 CellKey = tuple[str, str, str]
 """(paradigm, domain or ``pooled``, period) of a training cell."""
 
+JOB_GROUPS = ("data", "train", "merges")
+"""The stages whose jobs can run as Snakemake job groups on a cluster (config key ``job_groups``):
+a domain's data jobs, a training chain with the evaluation of its cells, a merge family's merges
+with their evaluation."""
+
 
 @dataclass(frozen=True)
 class StudySettings:
@@ -48,6 +53,9 @@ class StudySettings:
     train: Mapping[CellKey, CellTrainSettings]
     evaluate: EvalSettings
     analysis: AnalysisSettings
+    job_groups: frozenset[str]
+    """The stages of :data:`JOB_GROUPS` whose jobs run grouped on a cluster (local runs ignore
+    groups; results do not depend on them)."""
 
 
 def study_settings(
@@ -114,4 +122,5 @@ def study_settings(
         train={cell: cell_settings(config["train"], *cell) for cell in cells},
         evaluate=evaluate_settings(config["evaluate"]),
         analysis=analysis,
+        job_groups=frozenset(config["job_groups"]),
     )

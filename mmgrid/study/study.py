@@ -29,7 +29,7 @@ from mmgrid.study.jobs import (
 )
 from mmgrid.study.layout import POOLED, Layout
 from mmgrid.study.merges import MergeJob, merge_jobs
-from mmgrid.study.settings import StudySettings, study_settings
+from mmgrid.study.settings import JOB_GROUPS, StudySettings, study_settings
 
 NAME_PATTERN = "[A-Za-z0-9_.+-]+"
 """Merge specs and model names (wildcards are constrained to it)."""
@@ -51,6 +51,7 @@ class Study:
     - ``merges``: every merged model (:mod:`.merges`);
     - ``models`` and ``batches``: every evaluated model and the evaluation jobs (:mod:`.evaluated`);
     - the inputs and the typed params of every job (``*_inputs``, ``*_job``).
+    - the job groups of cluster runs (``job_group``, ``evaluation_group``).
 
     The rules (``rules/common.smk``) are a thin adapter over it; ``mmgrid check-config`` and
     ``mmgrid estimate`` build the same object.
@@ -165,6 +166,19 @@ class Study:
         """Extra resources of GPU jobs (e.g. a SLURM partition): evaluation rules are generated
         per batch, so a profile's per-rule settings could not name them all."""
         return dict(self.config["gpu_job_resources"]) if self.gpus_per_job else {}
+
+    def job_group(self, stage: str) -> str | None:
+        """The Snakemake group of a stage's jobs (one of :data:`~.settings.JOB_GROUPS`): the
+        stage's name when config key ``job_groups`` lists it."""
+        if stage not in JOB_GROUPS:
+            raise ValueError(f"no job group {stage!r} (known: {', '.join(JOB_GROUPS)})")
+        return stage if stage in self.settings.job_groups else None
+
+    def evaluation_group(self, paradigm: str, batch: str) -> str | None:
+        """The group of an evaluation batch: a batch of cells or of the pooled base runs with
+        their training, a merge family's with its merges."""
+        trained = all(m.kind in ("cell", POOLED) for m in self.batches[(paradigm, batch)])
+        return self.job_group("train" if trained else "merges")
 
     # -- inputs ----------------------------------------------------------------------------
     def ingest_inputs(self, domain: str) -> dict[str, str]:

@@ -171,6 +171,7 @@ def order_rich_config() -> dict[str, Any]:
     """The tiny config with every order-free list and mapping spelled out."""
     return tiny(
         paradigms=["title", "semid"],
+        job_groups=["train", "merges", "data"],
         data__recency_days=[90, 30],
         periods={
             "pretrain": ["2017-07-01", "2022-07-01"],

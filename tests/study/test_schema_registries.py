@@ -1,4 +1,5 @@
-"""The config schema offers exactly what the registries hold: merge methods and paradigms."""
+"""The config schema offers exactly what the registries hold: merge methods, paradigms and job
+groups."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from mmgrid.merge.methods import METHODS
 from mmgrid.paradigms import PARADIGMS
 from mmgrid.strict_yaml import load_yaml
 from mmgrid.study.config import SCHEMA
+from mmgrid.study.settings import JOB_GROUPS
 
 MERGES = load_yaml(SCHEMA)["properties"]["merges"]["properties"]
 
@@ -22,3 +24,7 @@ def test_merge_method_enums_equal_the_registry():
 
 def test_paradigm_enum_equals_the_registry():
     assert load_yaml(SCHEMA)["properties"]["paradigms"]["items"]["enum"] == list(PARADIGMS)
+
+
+def test_job_group_enum_equals_the_stages_the_study_groups():
+    assert load_yaml(SCHEMA)["properties"]["job_groups"]["items"]["enum"] == list(JOB_GROUPS)

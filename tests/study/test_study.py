@@ -121,6 +121,21 @@ def test_params_hold_what_the_job_needs(study):
     assert study.data_summary_job().recency_days == 90
 
 
+def test_job_groups_follow_the_config(study):
+    assert [study.job_group(s) for s in ("data", "train", "merges")] == ["data", "train", "merges"]
+    # an evaluation batch runs with the jobs that made its models
+    assert study.evaluation_group("title", "cells-Books") == "train"
+    assert study.evaluation_group("hllm", "pooled") == "train"
+    assert study.evaluation_group("semid", "cross-phase2-Books+Video_Games") == "merges"
+    assert study.evaluation_group("title", "temporal-Books-phase1+phase2") == "merges"
+    default = Study.from_config({k: v for k, v in tiny().items() if k != "job_groups"})
+    assert default.config["job_groups"] == ["data", "merges"]  # the schema's default
+    assert default.evaluation_group("title", "cells-Books") is None
+    assert default.job_group("merges") == "merges"
+    with pytest.raises(ValueError, match="no job group 'merge'"):
+        study.job_group("merge")
+
+
 def test_layout_gives_rule_patterns_and_respects_base_path(tmp_path):
     paths = Layout()
     assert paths.shard("{domain}", "{period}") == "results/shards/{domain}/{period}.parquet"
