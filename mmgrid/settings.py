@@ -97,7 +97,9 @@ def _tuple(hint: Any, value: list | tuple, key: str) -> tuple:
         return tuple(coerce(args[0], v, f"{key}[{i}]") for i, v in enumerate(value))
     if len(value) != len(args):
         raise InputError(f"config key '{key}' must hold {len(args)} items, got {len(value)}")
-    return tuple(coerce(a, v, f"{key}[{i}]") for i, (a, v) in enumerate(zip(args, value, strict=True)))
+    return tuple(
+        coerce(a, v, f"{key}[{i}]") for i, (a, v) in enumerate(zip(args, value, strict=True))
+    )
 
 
 def require_at_least(settings: Any, names: Iterable[str], low: float, key: str) -> None:

@@ -205,7 +205,9 @@ class Hllm:
         hllm = ws.study.settings.hllm
         catalogue = read_catalogue([ws.domain(d).items for d in cell.members])
         shards = [s for d in cell.members for s in ws.shards_until(d, cell.period)]
-        data = load_training_sequences(shards, ws.study.period(cell.period), hllm.max_items, catalogue)
+        data = load_training_sequences(
+            shards, ws.study.period(cell.period), hllm.max_items, catalogue
+        )
         n = len(data.rows)
         examples = n - settings.heldout_count(n)
         return TrainingWork(

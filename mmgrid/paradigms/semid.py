@@ -51,7 +51,10 @@ class Semid(ChatParadigm):
         log(f"read {base_llm}; wrote {out}: {summary}")
 
     def samples_inputs(self, study: Study, domain: str, period: str) -> dict[str, Any]:
-        return {**super().samples_inputs(study, domain, period), "index": study.paths.item_index(domain)}
+        return {
+            **super().samples_inputs(study, domain, period),
+            "index": study.paths.item_index(domain),
+        }
 
     def train_job(self, study: Study, cell: Cell) -> ChatCellJob:
         index = study.settings.index

@@ -229,9 +229,7 @@ def _cross_domain(grid: _Grid, section: Mapping[str, Any] | None, paradigm: str)
         raise InputError(
             f"config key merges.cross_domain.period: {period!r} is not a training period"
         )
-    sets = section.get("sets") or [
-        list(p) for p in itertools.combinations(sorted(grid.domains), 2)
-    ]
+    sets = section.get("sets") or [list(p) for p in itertools.combinations(sorted(grid.domains), 2)]
     methods = [_method(m, "merges.cross_domain.methods") for m in section["methods"]]
     sid_rows = section.get("sid_rows", "source")
     if sid_rows not in CROSS_SID_ROWS:

@@ -71,7 +71,9 @@ def load_profile(name: str) -> DomainProfile:
     if name not in known_profiles():
         raise InputError(f"unknown profile {name!r}; use one of {', '.join(known_profiles())}")
     source = f"{PROFILE_FILES}/{name}.yaml"
-    raw: dict[str, Any] = load_yaml_text((PROFILE_FILES / f"{name}.yaml").read_text("utf-8"), source)
+    raw: dict[str, Any] = load_yaml_text(
+        (PROFILE_FILES / f"{name}.yaml").read_text("utf-8"), source
+    )
     return DomainProfile(
         main_category=raw["main_category"],
         root_category=raw["root_category"],
