@@ -20,6 +20,8 @@ from mmgrid.settings import JobParams
 from mmgrid.train.settings import CellTrainSettings
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from mmgrid.study import Study
     from mmgrid.study.cells import Cell
     from mmgrid.study.evaluated import EvaluatedModel
@@ -159,7 +161,6 @@ class ChatParadigm:
         directory is written atomically."""
         import torch
 
-        from mmgrid.atomic import atomic_dir
         from mmgrid.evaluate.model_evaluation import (
             DomainData,
             checked_encoder,
@@ -167,42 +168,46 @@ class ChatParadigm:
             load_domain,
         )
         from mmgrid.models.loading import load_causal_lm
+        from mmgrid.paradigms.protocol import evaluate_each
 
         torch.set_num_threads(threads)
         job = ChatBatchJob.from_params(params)
         settings = job.settings
         domains: dict[str, DomainData] = {}
         encoder = None
-        for spec in job.models:
-            model, tokenizer = load_causal_lm(spec.path, settings.device)
-            with atomic_dir(spec.out, marker=f"{spec.domains[0]}.json") as out:
-                for domain in spec.domains:
-                    files_ = job.domains[domain]
-                    if domain not in domains:
-                        domains[domain] = load_domain(
-                            domain,
-                            job.paradigm,
-                            files_.samples,
-                            files_.index,
-                            settings,
-                            interactions=files_.shards,
-                            reference_ms=job.reference_ms,
-                        )
-                    if self.embeds_generations:
-                        encoder = checked_encoder(encoder, job.encoder, files_.index)
-                    result = evaluate_loaded(
-                        model,
-                        tokenizer,
-                        spec.path,
-                        job.paradigm,
-                        domains[domain],
-                        out,
-                        settings,
-                        job.seed,
-                        encoder=encoder,
-                        log=log,
-                    )
-                    log(f"{spec.path} on {domain}: {result['metrics']}")
+
+        def on_domain(path: str, loaded: Any, domain: str, out: Path) -> Mapping[str, Any]:
+            nonlocal encoder
+            files_ = job.domains[domain]
+            if domain not in domains:
+                domains[domain] = load_domain(
+                    domain,
+                    job.paradigm,
+                    files_.samples,
+                    files_.index,
+                    settings,
+                    interactions=files_.shards,
+                    reference_ms=job.reference_ms,
+                )
+            if self.embeds_generations:
+                encoder = checked_encoder(encoder, job.encoder, files_.index)
+            model, tokenizer = loaded
+            return evaluate_loaded(
+                model,
+                tokenizer,
+                path,
+                job.paradigm,
+                domains[domain],
+                out,
+                settings,
+                job.seed,
+                encoder=encoder,
+                log=log,
+            )
+
+        evaluate_each(
+            job.models, lambda path: load_causal_lm(path, settings.device), on_domain, log
+        )
 
     # -- estimate --------------------------------------------------------------------------
     def count_training(

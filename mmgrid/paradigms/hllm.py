@@ -22,6 +22,8 @@ from mmgrid.settings import JobParams
 from mmgrid.train.settings import CellTrainSettings
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from mmgrid.study import Study
     from mmgrid.study.cells import Cell
     from mmgrid.study.evaluated import EvaluatedModel
@@ -156,43 +158,42 @@ class Hllm:
         hold up to ``hllm.max_items`` items."""
         import torch
 
-        from mmgrid.atomic import atomic_dir
         from mmgrid.hllm.checkpoint import load_hllm
         from mmgrid.hllm.item_sequences import EvalCases, cases_from_shards
         from mmgrid.hllm.ranking import evaluate_hllm
+        from mmgrid.paradigms.protocol import evaluate_each
         from mmgrid.samples.targets import evaluation_users_seed
 
         torch.set_num_threads(threads)
         job = HllmBatchJob.from_params(params)
         settings, hllm, test = job.settings, job.hllm, job.test_period
         cases: dict[str, EvalCases] = {}
-        for spec in job.models:
-            loaded = load_hllm(spec.path, settings.device)
-            with atomic_dir(spec.out, marker=f"{spec.domains[0]}.json") as out:
-                for domain in spec.domains:
-                    files_ = job.domains[domain]
-                    if domain not in cases:
-                        cases[domain] = cases_from_shards(
-                            files_.shards,
-                            test,
-                            max_users=job.max_users,
-                            max_history=hllm.max_items,
-                            seed=evaluation_users_seed(job.seed, domain, test.name),
-                        )
-                    result = evaluate_hllm(
-                        spec.path,
-                        domain,
-                        cases[domain],
-                        files_.item_table,
-                        out,
-                        k=settings.k,
-                        seed=job.seed,
-                        settings=hllm,
-                        device=settings.device,
-                        log=log,
-                        loaded=loaded,
-                    )
-                    log(f"{spec.path} on {domain}: {result['metrics']}")
+
+        def on_domain(path: str, loaded: Any, domain: str, out: Path) -> Mapping[str, Any]:
+            files_ = job.domains[domain]
+            if domain not in cases:
+                cases[domain] = cases_from_shards(
+                    files_.shards,
+                    test,
+                    max_users=job.max_users,
+                    max_history=hllm.max_items,
+                    seed=evaluation_users_seed(job.seed, domain, test.name),
+                )
+            return evaluate_hllm(
+                path,
+                domain,
+                cases[domain],
+                files_.item_table,
+                out,
+                k=settings.k,
+                seed=job.seed,
+                settings=hllm,
+                device=settings.device,
+                log=log,
+                loaded=loaded,
+            )
+
+        evaluate_each(job.models, lambda path: load_hllm(path, settings.device), on_domain, log)
 
     # -- estimate --------------------------------------------------------------------------
     def count_training(

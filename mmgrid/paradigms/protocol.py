@@ -13,8 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from mmgrid.atomic import atomic_dir
 from mmgrid.settings import JobParams
 
 if TYPE_CHECKING:
@@ -36,6 +38,27 @@ class ModelToEvaluate:
     path: str
     domains: tuple[str, ...]
     out: str
+
+
+Loaded = TypeVar("Loaded")
+
+
+def evaluate_each(
+    models: Sequence[ModelToEvaluate],
+    load: Callable[[str], Loaded],
+    evaluate: Callable[[str, Loaded, str, Path], Mapping[str, Any]],
+    log: Log,
+) -> None:
+    """Evaluate each model of a batch on each of its domains: ``load(path)`` once per model,
+    ``evaluate(path, loaded, domain, out)`` per domain, which writes the domain's files into
+    ``out`` and returns the result with its ``metrics``. A model's output directory is written
+    atomically: complete, or not at all."""
+    for spec in models:
+        loaded = load(spec.path)
+        with atomic_dir(spec.out, marker=f"{spec.domains[0]}.json") as out:
+            for domain in spec.domains:
+                result = evaluate(spec.path, loaded, domain, out)
+                log(f"{spec.path} on {domain}: {result['metrics']}")
 
 
 @dataclass(frozen=True)
