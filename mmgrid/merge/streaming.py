@@ -3,9 +3,9 @@
 
 A chunk (at most ``chunk_elems`` elements, at least one row) is the unit of writing and
 threading; it is read and computed in blocks of ``BLOCK_ELEMS`` elements held in the
-split-pair layout (``layout``) in per-thread scratch buffers. All arithmetic is float32; each
-output element is rounded once to its output dtype (:meth:`Streamer.store`) and written at its
-precomputed offset. A method sees one block through :class:`Operands`.
+split-pair layout (:mod:`mmgrid.merge.split_pairs`) in per-thread scratch buffers. All arithmetic
+is float32; each output element is rounded once to its output dtype (:meth:`Streamer.store`) and
+written at its precomputed offset. A method sees one block through :class:`Operands`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from mmgrid.errors import InputError
-from mmgrid.merge import drop_masks, layout, lora
+from mmgrid.merge import drop_masks, lora, split_pairs
 from mmgrid.merge.dtypes import STORAGE, from_fp32, to_fp32
 from mmgrid.merge.plan import BLOCK_ELEMS, MergePlan, TensorJob
 from mmgrid.merge.safetensors_io import FileReader, SafetensorsWriter, TensorInfo
@@ -117,13 +117,13 @@ class Block:
     def __init__(self, rows: Rows, b0: int, b1: int) -> None:
         self.rows, self.job, self.b0, self.b1 = rows, rows.job, b0, b1
         self.n = b1 - b0
-        self.size = 2 * layout.half(self.n)
+        self.size = 2 * split_pairs.half(self.n)
         self.start = rows.start + b0  # flat index of the first element in the tensor
         self.memo: dict[str, np.ndarray] = {}
 
     def flat(self, positions: np.ndarray) -> np.ndarray:
         """Element indices within the block of split positions."""
-        return layout.flat_positions(positions, self.n)
+        return split_pairs.flat_positions(positions, self.n)
 
 
 class Streamer:
@@ -155,12 +155,12 @@ class Streamer:
         """Block ``blk`` of a source as float32 in split order, in scratch ``name``."""
         out = self.scratch.get(name, blk.size)
         if not isinstance(src, Stored):
-            return layout.split(src[blk.b0 : blk.b1], out)
+            return split_pairs.split(src[blk.b0 : blk.b1], out)
         raw = self.scratch.get("raw", blk.size, np.uint16)
         self.reader.read_into(src.info, src.start + blk.b0, raw[: blk.n])
         if blk.n % 2:  # widening works on pairs: pad the last one
             raw[blk.n] = 0
-        return layout.widen_bf16(raw, out)
+        return split_pairs.widen_bf16(raw, out)
 
     def value(self, blk: Block, i: int) -> np.ndarray:
         return self.load(blk.rows.value(i), blk, f"v{i}")
@@ -195,7 +195,7 @@ class Streamer:
             if self.plan.dare is not None:
                 p = self.plan.dare.drop_rate
                 flat = drop_masks.drop_mask(self.spec.seed, blk.job.name, i, blk.start, blk.n, p)
-                dropped = layout.split(flat, self.scratch.get("drop", blk.size, np.bool_))
+                dropped = split_pairs.split(flat, self.scratch.get("drop", blk.size, np.bool_))
                 drop_masks.apply_drop(d, dropped, p, self.plan.dare.rescale)
             out.append(d)
         return out
@@ -217,7 +217,7 @@ class Streamer:
         after :meth:`check_finite`."""
         nan_free = self.check_finite(blk, x)
         tmp = self.scratch.get("round", blk.size, np.uint32)
-        layout.to_storage(x, blk.n, blk.job.out_dtype, tmp, out[blk.b0 : blk.b1 + 1], nan_free)
+        split_pairs.to_storage(x, blk.n, blk.job.out_dtype, tmp, out[blk.b0 : blk.b1 + 1], nan_free)
 
     def check_finite(self, blk: Block, x: np.ndarray) -> bool:
         """Fail the merge where the block's result is NaN or ±inf in the output dtype (or

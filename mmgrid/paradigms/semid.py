@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from mmgrid.paradigms.chat import ChatCellJob, ChatParadigm, SemanticIdShape
+from mmgrid.paradigms.chat_paradigm import ChatCellJob, ChatParadigm, SemanticIdShape
 from mmgrid.paradigms.protocol import Log
 from mmgrid.settings import JobParams
 

@@ -7,7 +7,7 @@ study's popularity rescale (:mod:`mmgrid.evaluate.grounding`).
 
 from __future__ import annotations
 
-from mmgrid.paradigms.chat import ChatParadigm
+from mmgrid.paradigms.chat_paradigm import ChatParadigm
 
 
 class Title(ChatParadigm):

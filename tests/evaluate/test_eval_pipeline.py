@@ -152,7 +152,7 @@ def test_evaluation_job_writes_every_model_of_its_batch(eval_world, tmp_path, pa
     directory holds what evaluating it alone gives."""
     from mmgrid.items.settings import DEFAULT_ENCODER
     from mmgrid.paradigms import PARADIGMS
-    from mmgrid.paradigms.chat import ChatBatchJob, ChatDomainFiles
+    from mmgrid.paradigms.chat_paradigm import ChatBatchJob, ChatDomainFiles
     from mmgrid.paradigms.protocol import ModelToEvaluate
 
     run(eval_world, paradigm, tmp_path / "single")

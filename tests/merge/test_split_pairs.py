@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from mmgrid.errors import InputError
-from mmgrid.merge import layout
+from mmgrid.merge import split_pairs
 from mmgrid.merge.dtypes import from_fp32, to_fp32
 from mmgrid.merge.methods import linear, ties
 from mmgrid.merge.safetensors_io import FileReader, OutTensor, SafetensorsWriter, read_header
@@ -31,15 +31,15 @@ def random_bits(n: int, seed: int = 0) -> np.ndarray:
 @pytest.mark.parametrize("n", [1, 2, 7, 10, 1001])
 def test_split_orders_evens_then_odds_and_back(n):
     flat = np.arange(n, dtype=np.float32)
-    s = layout.split(flat, np.empty(n + 1, np.float32))
+    s = split_pairs.split(flat, np.empty(n + 1, np.float32))
     h = (n + 1) // 2
     assert len(s) == 2 * h
     assert s[:h].tolist() == list(range(0, n, 2))
     assert s[h : h + n // 2].tolist() == list(range(1, n, 2))
     if n % 2:
         assert s[-1] == 0  # the padding element is last
-    assert layout.flat_positions(np.arange(n), n).tolist() == s[:n].astype(int).tolist()
-    assert np.array_equal(layout.unsplit(s, n, np.empty(n, np.float32)), flat)
+    assert split_pairs.flat_positions(np.arange(n), n).tolist() == s[:n].astype(int).tolist()
+    assert np.array_equal(split_pairs.unsplit(s, n, np.empty(n, np.float32)), flat)
 
 
 @pytest.mark.parametrize("n", [2, 9, 1000, 1001])
@@ -48,18 +48,18 @@ def test_widen_and_round_match_the_element_order_conversions(n):
     raw = from_fp32(x, "BF16")  # bf16 bits in element order
     padded = np.zeros(2 * ((n + 1) // 2), np.uint16)
     padded[:n] = raw
-    wide = layout.widen_bf16(padded, np.empty(len(padded), np.float32))
-    want = layout.split(to_fp32(raw, "BF16"), np.empty(len(padded), np.float32))
+    wide = split_pairs.widen_bf16(padded, np.empty(len(padded), np.float32))
+    want = split_pairs.split(to_fp32(raw, "BF16"), np.empty(len(padded), np.float32))
     assert np.array_equal(wide.view(np.uint32), want.view(np.uint32))
-    split_x = layout.split(x, np.empty(n + 1, np.float32))
+    split_x = split_pairs.split(x, np.empty(n + 1, np.float32))
     for nan_free in (False, True):
         out = np.full(n + 2, 0xABCD, np.uint16)
-        layout.round_bf16(split_x, n, np.empty(n + 1, np.uint32), out, nan_free)
+        split_pairs.round_bf16(split_x, n, np.empty(n + 1, np.uint32), out, nan_free)
         assert np.array_equal(out[:n], from_fp32(x, "BF16"))
         assert out[n] == 0xABCD  # nothing written past n
     for dtype in ("F16", "F32"):
         with np.errstate(over="ignore"):
-            got = layout.to_storage(
+            got = split_pairs.to_storage(
                 split_x, n, dtype, np.empty(n + 1, np.uint32), np.empty(n, np.float32)
             )
             assert np.array_equal(
@@ -69,8 +69,8 @@ def test_widen_and_round_match_the_element_order_conversions(n):
 
 def test_round_keeps_nan_a_nan():
     x = np.array([1.0, np.nan, -np.nan, 2.0, 3.0], np.float32)
-    s = layout.split(x, np.empty(6, np.float32))
-    out = layout.round_bf16(s, 5, np.empty(6, np.uint32), np.empty(6, np.uint16))
+    s = split_pairs.split(x, np.empty(6, np.float32))
+    out = split_pairs.round_bf16(s, 5, np.empty(6, np.uint32), np.empty(6, np.uint16))
     assert np.array_equal(out, from_fp32(x, "BF16"))
 
 
@@ -138,6 +138,6 @@ def test_widen_reads_pairs_at_any_address():
     buf[1:] = raw
     shifted = buf[1:101]  # 2 bytes past an aligned address
     assert shifted.ctypes.data % 4 == 2
-    got = layout.widen_bf16(shifted, np.empty(100, np.float32))
-    want = layout.widen_bf16(raw[:100].copy(), np.empty(100, np.float32))
+    got = split_pairs.widen_bf16(shifted, np.empty(100, np.float32))
+    want = split_pairs.widen_bf16(raw[:100].copy(), np.empty(100, np.float32))
     assert np.array_equal(got.view(np.uint32), want.view(np.uint32))
