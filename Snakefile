@@ -12,6 +12,7 @@ report: "report/workflow.rst"
 
 
 include: "rules/common.smk"
+include: "rules/cluster.smk"
 include: "rules/data.smk"
 include: "rules/base.smk"
 include: "rules/items.smk"
@@ -27,32 +28,14 @@ localrules:
     manifest,
 
 
-# The default target: every artefact and the manifest. A rule without output re-checks that its
-# inputs exist, so `snakemake all` rebuilds an artefact that was deleted (or removed by a failed
-# job); targeting the file results/all only brings the manifest up to date (README: Recovery).
-rule all:
-    default_target: True
-    input:
-        data_outputs(),
-        grid_outputs(),
-        merged_outputs(),
-        metric_outputs(),
-        analysis_outputs(),
-        "results/all",
-
-
 # results/all: the manifest of every artefact of the run, with checksums and provenance.
 rule manifest:
     input:
-        data_outputs(),
-        grid_outputs(),
-        merged_outputs(),
-        metric_outputs(),
-        analysis_outputs(),
+        STUDY.outputs(),
     output:
-        "results/all",
+        PATHS.manifest,
     log:
-        "results/logs/manifest.log",
+        PATHS.log("manifest"),
     conda:
         "envs/cpu.yaml"
     threads: 1
@@ -61,7 +44,16 @@ rule manifest:
         runtime=5,
         gpu=0,
     params:
-        config=config,
-        source_dir=workflow.basedir,
+        job=STUDY.manifest_job(workflow.basedir).to_params(),
     script:
         "workflow_scripts/manifest.py"
+
+
+# The default target: every artefact and the manifest. A rule without output re-checks that its
+# inputs exist, so `snakemake all` rebuilds an artefact that was deleted (or removed by a failed
+# job); targeting the file results/all only brings the manifest up to date (README: Recovery).
+rule all:
+    default_target: True
+    input:
+        STUDY.outputs(),
+        rules.manifest.output,

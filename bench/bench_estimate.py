@@ -37,23 +37,25 @@ def main() -> None:
     )
     from mmgrid.estimate.counts import count_work
     from mmgrid.estimate.report import estimate, rule_of
-    from mmgrid.estimate.workflow_config import find_workflow, load_config
+    from mmgrid.study import Study
+    from mmgrid.study.config import run_config_files
 
     run = Path(args.run)
-    config = load_config(args.configfile, run, find_workflow(None))
-    cells, models = count_work(config, run, ingest=False, log=lambda _: None)
+    study = Study.from_config_files(run_config_files(run, args.configfile))
+    config = study.config
+    cells, models = count_work(study, run, ingest=False, log=lambda _: None)
     device = args.device_kind or device_kind(config["device"])
     rates = read_rates(args.table or CALIBRATION)
     lines = estimate(cells, models, rates, device, model_key(config, run))
 
-    results = run / "results"
     exact = 0
     for c in cells:
-        recorded = json.loads((results / "checkpoints" / c.name / "train.json").read_text())
+        checkpoint = run / study.paths.checkpoint(c.paradigm, c.domain, c.period)
+        recorded = json.loads((checkpoint / "train.json").read_text())
         t = recorded["training"]
         exact += (t["input_tokens"], t["trained_tokens"]) == (c.input_tokens, c.trained_tokens)
     for m in models:
-        folder = results / "metrics" / m.paradigm / m.model
+        folder = run / study.paths.metrics(m.paradigm, m.model)
         exact += m.queries == sum(
             json.loads(f.read_text())["n_users"] for f in folder.glob("*.json")
         )
@@ -64,10 +66,10 @@ def main() -> None:
         estimated[(rule_of(line), line.paradigm)] += (line.hours or 0.0) * 3600
     measured: dict[tuple[str, str], float] = defaultdict(float)
     for c in cells:
-        tsv = results / "benchmarks" / "train" / c.paradigm / c.domain / f"{c.period}.tsv"
+        tsv = run / study.paths.benchmark("train", c.paradigm, c.domain, c.period)
         measured[(c.rule, c.paradigm)] += job_seconds(tsv)
     for paradigm, batch in sorted({(m.paradigm, m.batch) for m in models}):
-        tsv = results / "benchmarks" / "evaluate" / paradigm / f"{batch}.tsv"
+        tsv = run / study.paths.benchmark("evaluate", paradigm, batch)
         measured[(f"evaluate_{paradigm}_*", paradigm)] += job_seconds(tsv)
     print(f"device kind: {device}\n")
     print("| rule | paradigm | estimated s | measured s | estimated / measured |")

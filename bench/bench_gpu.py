@@ -77,7 +77,7 @@ class Runner:
 
 def import_seconds() -> float:
     """A job's fixed start: importing torch, transformers and the package in a fresh process."""
-    code = "import torch, transformers, peft; import mmgrid.train.cell, mmgrid.evaluate.evaluate"
+    code = "import torch, transformers, peft; import mmgrid.train.chat_cell, mmgrid.evaluate.model_evaluation"
     start = time.perf_counter()
     subprocess.run([sys.executable, "-c", code], check=True, cwd=BENCH.parent)
     return time.perf_counter() - start

@@ -1,7 +1,7 @@
 """Benchmark the HLLM paradigm: item embedding, training and full-catalogue scoring.
 
 Measures, in one process, on the synthetic four-topic catalogue of the tests
-(``tests/models/catalog.py``) and a random Qwen3 built with ``mmgrid.models.base.build_model``
+(``tests/models/catalog.py``) and a random Qwen3 built with ``mmgrid.train.base_llm.build_model``
 (sizes of the default config, of ``tests/config.tiny.yaml`` with ``--model tiny``, or
 Qwen3-0.6B's with ``--model qwen3-0.6b``; on ``--device cuda`` the HLLM is evaluated in bf16
 and trained in float32 weights under bf16 autocast, as the workflow does), turned
@@ -73,12 +73,12 @@ def build(work: Path, model_name: str, items_per_domain: int, device: str):
     import pandas as pd
 
     from mmgrid.hllm.checkpoint import build_hllm_base, load_hllm
-    from mmgrid.hllm.data import item_texts, read_catalogue
+    from mmgrid.hllm.item_sequences import item_texts, read_catalogue
     from mmgrid.hllm.model import tokenize_items
     from mmgrid.hllm.settings import STUDY_PROMPT, HllmSettings
-    from mmgrid.models.base import build_model
     from mmgrid.models.settings import ModelSettings
     from mmgrid.models.tokenizer import train_tokenizer
+    from mmgrid.train.base_llm import build_model
     from tests.models.catalog import write_catalog
 
     paths = write_catalog(work / "items", items_per_domain)
@@ -186,7 +186,7 @@ def main() -> None:
     import torch
     import torch.nn.functional as F
 
-    from mmgrid.hllm.evaluate import embed_catalogue, rank_targets, user_states
+    from mmgrid.hllm.ranking import embed_catalogue, rank_targets, user_states
     from mmgrid.hllm.settings import HllmSettings
 
     torch.set_num_threads(args.threads)

@@ -23,11 +23,13 @@ DOMAIN = "Health_and_Household"
 INGEST = """
 import sys
 from pathlib import Path
-from mmgrid.data.ingest import ingest_domain, settings_from_params
-settings = settings_from_params({
-    "periods": {"pretrain": ["2017-07-01", "2022-07-01"], "phase1": ["2022-07-01", "2022-10-01"],
-                "phase2": ["2022-10-01", "2023-01-01"], "test": ["2023-01-01", "2023-04-01"]},
-    "kcore": 5, "description_max_chars": 200, "recency_days": [30, 90]})
+from mmgrid.data.ingest import IngestSettings, ingest_domain
+from mmgrid.periods import periods_from_config
+periods = periods_from_config({"periods": {
+    "pretrain": ["2017-07-01", "2022-07-01"], "phase1": ["2022-07-01", "2022-10-01"],
+    "phase2": ["2022-10-01", "2023-01-01"], "test": ["2023-01-01", "2023-04-01"]}})
+settings = IngestSettings(periods=tuple(periods), kcore=5, description_max_chars=200,
+    recency_days=(30, 90))
 raw, out = Path(sys.argv[1]), Path(sys.argv[2])
 domain = sys.argv[3]
 stats = ingest_domain(domain, raw / f"{domain}.csv.gz", raw / f"meta_{domain}.jsonl.gz", settings,

@@ -14,7 +14,7 @@ file from the page cache before each task (``fsync`` + ``posix_fadvise(DONTNEED)
 come from storage; ``warm`` (default) reads cached files, where memory bandwidth and
 arithmetic are what is measured. Importing ``mmgrid.merge`` happens before the clock starts
 and is reported on its own. The time spent in the engine's per-block check of finite results
-(``_Engine.check_finite``, summed over threads) is reported as a share of each merge's CPU time.
+(``Streamer.check_finite``, summed over threads) is reported as a share of each merge's CPU time.
 Temporary files are removed. With PYTHONPATH pointing at another copy of the package, the same
 script measures that engine (e.g. the previous commit) under identical conditions.
 """
@@ -252,9 +252,14 @@ def worker(args: argparse.Namespace) -> None:
     t0 = time.perf_counter()
     check_seconds = [0.0]
     if task["kind"] == "merge":
-        from mmgrid.merge import engine, merge
+        from mmgrid.merge import merge
 
-        check = getattr(engine._Engine, "check_finite", None)
+        try:  # the engine's streaming machinery (mmgrid.merge.engine._Engine before it moved)
+            from mmgrid.merge.streaming import Streamer as machinery
+        except ImportError:
+            from mmgrid.merge.engine import _Engine as machinery
+
+        check = getattr(machinery, "check_finite", None)
         if check is not None:  # time the per-block finite check (an engine without it: 0)
 
             def timed_check(self, blk, x):
@@ -264,7 +269,7 @@ def worker(args: argparse.Namespace) -> None:
                 finally:
                     check_seconds[0] += time.perf_counter() - t  # summed over threads
 
-            engine._Engine.check_finite = timed_check
+            machinery.check_finite = timed_check
     import_seconds = time.perf_counter() - t0
     with RssSampler() as rss:
         t0, c0 = time.perf_counter(), cpu()

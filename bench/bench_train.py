@@ -275,9 +275,9 @@ def main() -> None:
     import torch
     from peft import LoraConfig, get_peft_model
 
-    from mmgrid.models.base import build_base
     from mmgrid.models.loading import load_causal_lm
     from mmgrid.models.settings import settings_from_config
+    from mmgrid.train.base_llm import build_base
     from tests.models.catalog import write_catalog
 
     torch.set_num_threads(args.threads)
@@ -363,7 +363,7 @@ def main() -> None:
 
 
 def _blocks(tok, paths, block: int) -> list[list[int]]:
-    from mmgrid.models.base import read_item_texts
+    from mmgrid.train.base_llm import read_item_texts
     from mmgrid.train.batching import pack_blocks
 
     eot = tok.convert_tokens_to_ids("<|endoftext|>")

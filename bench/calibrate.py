@@ -28,11 +28,13 @@ sys.path.insert(0, str(ROOT))
 def from_run(args) -> list:
     from mmgrid.estimate.calibration import device_kind, fit_to_run, model_key
     from mmgrid.estimate.counts import count_work
-    from mmgrid.estimate.workflow_config import find_workflow, load_config
+    from mmgrid.study import Study
+    from mmgrid.study.config import run_config_files
 
     run = Path(args.run)
-    config = load_config(args.configfile, run, find_workflow(None))
-    cells, models = count_work(config, run, ingest=False, log=lambda _: None)
+    study = Study.from_config_files(run_config_files(run, args.configfile))
+    config = study.config
+    cells, models = count_work(study, run, ingest=False, log=lambda _: None)
     device = args.device_kind or device_kind(config["device"])
     files = " ".join(f"--configfile {c}" for c in args.configfile)
     source = f"bench/calibrate.py --run DIR {files} ({dt.date.today()})".replace("  ", " ")

@@ -17,9 +17,10 @@ from mmgrid import __version__
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from mmgrid import clean, verify, workflow_config
-    from mmgrid.estimate import cli as estimate_cli
-    from mmgrid.merge import cli as merge_cli
+    from mmgrid import clean, verify
+    from mmgrid.estimate import estimate_cli
+    from mmgrid.merge import merge_cli
+    from mmgrid.study import check_config
 
     parser = argparse.ArgumentParser(
         prog="mmgrid", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -30,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("merge", merge_cli, "merge same-architecture checkpoints or LoRA adapters"),
         ("verify", verify, "check every artefact of a run against its manifest"),
         ("clean", clean, "remove temporaries whose writer is gone"),
-        ("check-config", workflow_config, "check workflow config files as the workflow does"),
+        ("check-config", check_config, "check workflow config files as the workflow does"),
         (
             "estimate",
             estimate_cli,

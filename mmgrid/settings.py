@@ -1,8 +1,10 @@
-"""Typed settings from config sections: one strict converter for every stage's dataclass.
+"""Typed settings and job params from and to plain mappings: one strict converter for all.
 
 ``from_mapping(Settings, config_section, "section.key")`` fills missing fields with their
 defaults and raises :class:`InputError` naming the full key for unknown keys, wrong types,
-non-finite numbers and nulls where none is allowed. Nested dataclass fields take nested mappings.
+non-finite numbers and nulls where none is allowed. Nested dataclass fields take nested mappings
+(also inside tuples, unions and ``Mapping[str, X]``). :func:`to_plain` is the way back, and
+:class:`JobParams` joins both for the typed, frozen params of a workflow job.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import math
 import types
 import typing
 from collections.abc import Iterable, Mapping
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import Any, Self, TypeVar
 
 from mmgrid.errors import InputError
 
@@ -46,16 +49,27 @@ def from_mapping(cls: type[T], raw: Any, key: str) -> T:
 
 
 def coerce(hint: Any, value: Any, key: str) -> Any:
-    """Check ``value`` against a simple type hint (int, float, str, bool, X | None, tuple[X, ...])."""
+    """Check ``value`` against a type hint: int, float, str, bool, a dataclass, ``X | None``,
+    ``tuple[X, ...]``, ``tuple[X, Y]``, ``Mapping[str, X]`` or ``Any``."""
+    if hint is Any:
+        return value
+    if dataclasses.is_dataclass(hint):
+        return from_mapping(hint, value, key)
+    if typing.get_origin(hint) in (dict, Mapping):
+        if not isinstance(value, Mapping):
+            raise InputError(f"config key '{key}' must be a mapping, got {type(value).__name__}")
+        _, item = typing.get_args(hint)
+        return {k: coerce(item, v, f"{key}.{k}") for k, v in value.items()}
     allowed = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
     if value is None:
         if type(None) in allowed:
             return None
         raise InputError(f"config key '{key}' must not be null")
     for option in allowed:
+        if dataclasses.is_dataclass(option) and isinstance(value, Mapping):
+            return from_mapping(option, value, key)
         if typing.get_origin(option) is tuple and isinstance(value, list | tuple):
-            (item,) = {a for a in typing.get_args(option) if a is not Ellipsis}
-            return tuple(coerce(item, v, f"{key}[{i}]") for i, v in enumerate(value))
+            return _tuple(option, value, key)
     if bool in allowed and isinstance(value, bool):
         return value
     if int in allowed and isinstance(value, int) and not isinstance(value, bool):
@@ -75,6 +89,19 @@ def coerce(hint: Any, value: Any, key: str) -> Any:
     )
 
 
+def _tuple(hint: Any, value: list | tuple, key: str) -> tuple:
+    """``tuple[X, ...]`` (any length) or ``tuple[X, Y, ...]`` item by item; ``tuple[X, X]`` of
+    one type accepts any length, as config lists are checked by their settings."""
+    args = typing.get_args(hint)
+    if Ellipsis in args or len(set(args)) == 1:
+        return tuple(coerce(args[0], v, f"{key}[{i}]") for i, v in enumerate(value))
+    if len(value) != len(args):
+        raise InputError(f"config key '{key}' must hold {len(args)} items, got {len(value)}")
+    return tuple(
+        coerce(a, v, f"{key}[{i}]") for i, (a, v) in enumerate(zip(args, value, strict=True))
+    )
+
+
 def require_at_least(settings: Any, names: Iterable[str], low: float, key: str) -> None:
     """Raise :class:`InputError` naming ``key.name`` for the first field of ``settings`` among
     ``names`` that is below ``low``."""
@@ -82,3 +109,32 @@ def require_at_least(settings: Any, names: Iterable[str], low: float, key: str) 
         value = getattr(settings, name)
         if value < low:
             raise InputError(f"config key '{key}.{name}' must be >= {low}, got {value}")
+
+
+def to_plain(value: Any) -> Any:
+    """A JSON-able copy of ``value``: dataclasses as mappings (in field order), tuples as lists,
+    paths as strings."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {k: to_plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_plain(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+class JobParams:
+    """Mixin of a frozen dataclass holding everything one kind of workflow job needs.
+
+    :meth:`to_params` gives the JSON-able params that Snakemake stores and compares (a change
+    reruns the job); the job rebuilds the typed object with :meth:`from_params`.
+    """
+
+    def to_params(self) -> dict[str, Any]:
+        return to_plain(self)
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> Self:
+        return from_mapping(cls, params, f"params of {cls.__name__}")

@@ -1,67 +1,70 @@
 # The study's findings: tables, optimal merge weights, the weight-vs-recency regression, figures.
 
 
+ANALYSIS = PATHS.analysis()
+
+
 rule analysis:
     input:
-        metrics=metric_outputs(),
-        item_tables=expand("results/items/{domain}.parquet", domain=DOMAINS),
-        domain_stats=expand("results/stats/{domain}.json", domain=DOMAINS),
+        metrics=STUDY.metric_outputs(),
+        item_tables=expand(rules.ingest.output.item_table, domain=STUDY.domains),
+        domain_stats=expand(rules.ingest.output.stats, domain=STUDY.domains),
     output:
         cells=report(
-            "results/tables/cells.csv",
+            ANALYSIS.cells,
             caption="../report/cells.rst",
             category="Recency bias",
         ),
         baselines=report(
-            "results/tables/baselines.csv",
+            ANALYSIS.baselines,
             caption="../report/baselines.rst",
             category="Baselines",
         ),
         cross_domain=report(
-            "results/tables/cross_domain.csv",
+            ANALYSIS.cross_domain,
             caption="../report/cross_domain.rst",
             category="Cross-domain merging",
         ),
         temporal=report(
-            "results/tables/temporal.csv",
+            ANALYSIS.temporal,
             caption="../report/temporal.rst",
             category="Temporal merging",
         ),
         optimal_weights=report(
-            "results/tables/optimal_weights.csv",
+            ANALYSIS.optimal_weights,
             caption="../report/optimal_weights.rst",
             category="Temporal merging",
         ),
-        regression_json="results/regression/weight_vs_recency.json",
+        regression_json=ANALYSIS.regression_json,
         regression_csv=report(
-            "results/regression/weight_vs_recency.csv",
+            ANALYSIS.regression_csv,
             caption="../report/regression.rst",
             category="Weight vs recency",
         ),
         recency_bias_figure=report(
-            "results/figures/recency_bias.png",
+            ANALYSIS.recency_bias_figure,
             caption="../report/recency_bias.rst",
             category="Recency bias",
         ),
         weight_sweeps_figure=report(
-            "results/figures/weight_sweeps.png",
+            ANALYSIS.weight_sweeps_figure,
             caption="../report/weight_sweeps.rst",
             category="Temporal merging",
         ),
         regression_figure=report(
-            "results/figures/weight_vs_recency.png",
+            ANALYSIS.regression_figure,
             caption="../report/regression.rst",
             category="Weight vs recency",
         ),
         cross_domain_figure=report(
-            "results/figures/cross_domain.png",
+            ANALYSIS.cross_domain_figure,
             caption="../report/cross_domain.rst",
             category="Cross-domain merging",
         ),
     log:
-        "results/logs/analysis.log",
+        PATHS.log("analysis"),
     benchmark:
-        "results/benchmarks/analysis.tsv"
+        PATHS.benchmark("analysis")
     conda:
         "../envs/cpu.yaml"
     threads: 1
@@ -70,13 +73,6 @@ rule analysis:
         runtime=15,
         gpu=0,
     params:
-        models=[*(m.record() for m in MODELS), *baseline_records()],
-        settings=analysis_settings,
-        seed=config["seed"],
-        roots={
-            "metrics_root": "results/metrics",
-            "items_dir": "results/items",
-            "stats_dir": "results/stats",
-        },
+        job=STUDY.analysis_job().to_params(),
     script:
         "../workflow_scripts/analysis.py"

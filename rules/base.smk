@@ -1,40 +1,40 @@
 # The shared base LLM: a tokenizer and a tiny Qwen3 pre-trained on all domains' item texts (or a
-# local Hugging Face directory from base.path), and the chain starts of semid (plus SID tokens)
-# and hllm (the base turned into item and user LLMs).
+# local Hugging Face directory from base.path), and the chain starts of the paradigms that turn
+# it into their own model (semid: plus the semantic-ID tokens; hllm: item and user LLMs).
 
 
 rule base:
     input:
-        item_tables=expand("results/items/{domain}.parquet", domain=DOMAINS),
+        item_tables=expand(rules.ingest.output.item_table, domain=STUDY.domains),
     output:
-        directory("results/base/llm"),
+        directory(PATHS.built_base_llm),
     log:
-        "results/logs/base.log",
+        PATHS.log("base"),
     benchmark:
-        "results/benchmarks/base.tsv"
+        PATHS.benchmark("base")
     conda:
         "../envs/gpu.yaml"
     threads: 1
     resources:
-        **GPU_JOB_RESOURCES,
+        **STUDY.gpu_job_resources,
         mem_mb=4000,
         runtime=60,
-        gpu=config["gpus_per_job"],
+        gpu=STUDY.gpus_per_job,
     params:
-        settings=base_settings,
-        seed=config["seed"],
-        device=config["device"],
+        job=STUDY.base_job().to_params(),
     script:
         "../workflow_scripts/base.py"
 
 
-rule base_semid:
+rule paradigm_base:
     input:
-        base=BASE_DIR,
+        base=PATHS.base_llm,
     output:
-        directory("results/base/semid"),
+        directory(PATHS.paradigm_base("{paradigm}")),
     log:
-        "results/logs/base_semid.log",
+        PATHS.log("paradigm_base", "{paradigm}"),
+    wildcard_constraints:
+        paradigm=alternatives(STUDY.base_paradigms),
     conda:
         "../envs/cpu.yaml"
     threads: 1
@@ -43,29 +43,6 @@ rule base_semid:
         runtime=20,
         gpu=0,
     params:
-        levels=INDEX.levels,
-        codebook_size=INDEX.codebook_size,
-        seed=config["seed"],
+        job=paradigm_base_job,
     script:
-        "../workflow_scripts/base_semid.py"
-
-
-rule base_hllm:
-    input:
-        base=BASE_DIR,
-    output:
-        directory("results/base/hllm"),
-    log:
-        "results/logs/base_hllm.log",
-    conda:
-        "../envs/cpu.yaml"
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=20,
-        gpu=0,
-    params:
-        settings=HLLM.to_dict(),
-        seed=config["seed"],
-    script:
-        "../workflow_scripts/base_hllm.py"
+        "../workflow_scripts/paradigm_base.py"

@@ -3,13 +3,13 @@
 
 rule synthetic_domain:
     output:
-        ratings="results/raw/{domain}.csv.gz",
-        meta="results/raw/meta_{domain}.jsonl.gz",
-        truth="results/raw/{domain}.truth.json",
+        **PATHS.generated_raw_files("{domain}"),
     log:
-        "results/logs/synthetic_domain/{domain}.log",
+        PATHS.log("synthetic_domain", "{domain}"),
     benchmark:
-        "results/benchmarks/synthetic_domain/{domain}.tsv"
+        PATHS.benchmark("synthetic_domain", "{domain}")
+    group:
+        STUDY.job_group("data")
     conda:
         "../envs/cpu.yaml"
     threads: 1
@@ -18,8 +18,7 @@ rule synthetic_domain:
         runtime=20,
         gpu=0,
     params:
-        settings=synthetic_settings,
-        seed=config["seed"],
+        job=synthetic_job,
     script:
         "../workflow_scripts/synthetic_domain.py"
 
@@ -28,13 +27,15 @@ rule ingest:
     input:
         unpack(ingest_inputs),
     output:
-        shards=expand("results/shards/{{domain}}/{period}.parquet", period=PERIODS),
-        item_table="results/items/{domain}.parquet",
-        stats="results/stats/{domain}.json",
+        shards=[PATHS.shard("{domain}", p.name) for p in STUDY.periods],
+        item_table=PATHS.item_table("{domain}"),
+        stats=PATHS.stats("{domain}"),
     log:
-        "results/logs/ingest/{domain}.log",
+        PATHS.log("ingest", "{domain}"),
     benchmark:
-        "results/benchmarks/ingest/{domain}.tsv"
+        PATHS.benchmark("ingest", "{domain}")
+    group:
+        STUDY.job_group("data")
     conda:
         "../envs/cpu.yaml"
     threads: 2
@@ -43,23 +44,23 @@ rule ingest:
         runtime=30,
         gpu=0,
     params:
-        settings=ingest_settings,
+        job=STUDY.ingest_job().to_params(),
     script:
         "../workflow_scripts/ingest.py"
 
 
 rule data_summary:
     input:
-        stats=expand("results/stats/{domain}.json", domain=DOMAINS),
+        stats=expand(rules.ingest.output.stats, domain=STUDY.domains),
     output:
-        table="results/tables/domain_stats.csv",
+        table=PATHS.domain_stats_table,
         figure=report(
-            "results/figures/interaction_ratio.png",
+            PATHS.interaction_ratio_figure,
             caption="../report/interaction_ratio.rst",
             category="Data",
         ),
     log:
-        "results/logs/data_summary.log",
+        PATHS.log("data_summary"),
     conda:
         "../envs/cpu.yaml"
     threads: 1
@@ -68,7 +69,6 @@ rule data_summary:
         runtime=5,
         gpu=0,
     params:
-        periods=config["periods"],
-        recency_days=max(DATA["recency_days"]),
+        job=STUDY.data_summary_job().to_params(),
     script:
         "../workflow_scripts/data_summary.py"

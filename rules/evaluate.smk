@@ -1,30 +1,33 @@
 # Evaluation: every cell, pooled task base and merged model on the test window of its domain(s).
-# One job per batch of related models (mmgrid.model_grid): torch loads once per batch.
+# One job per batch of related models (mmgrid.study.evaluated): torch loads once per batch.
 
 
-for (eval_paradigm, eval_batch), eval_models in EVAL_BATCHES.items():
+for (eval_paradigm, eval_batch), eval_models in STUDY.batches.items():
 
     rule:
         name:
             batch_rule_name(eval_paradigm, eval_batch)
         input:
-            **batch_inputs(eval_paradigm, eval_models),
+            **STUDY.batch_inputs(eval_paradigm, eval_batch),
         output:
             [directory(m.metrics_dir) for m in eval_models],
         log:
-            f"results/logs/evaluate/{eval_paradigm}/{eval_batch}.log",
+            PATHS.log("evaluate", eval_paradigm, eval_batch),
         benchmark:
-            f"results/benchmarks/evaluate/{eval_paradigm}/{eval_batch}.tsv"
+            PATHS.benchmark("evaluate", eval_paradigm, eval_batch)
+        group:
+            STUDY.evaluation_group(eval_paradigm, eval_batch)
         conda:
             "../envs/gpu.yaml"
         threads: 1
         resources:
-            **GPU_JOB_RESOURCES,
+            **STUDY.gpu_job_resources,
             mem_mb=4000,
             runtime=30 + 10 * len(eval_models),
-            gpu=config["gpus_per_job"],
+            gpu=STUDY.gpus_per_job,
         params:
-            job=batch_params(eval_paradigm, eval_models),
+            paradigm=eval_paradigm,
+            job=STUDY.batch_job(eval_paradigm, eval_batch).to_params(),
         script:
             "../workflow_scripts/evaluate.py"
 
@@ -32,14 +35,13 @@ for (eval_paradigm, eval_batch), eval_models in EVAL_BATCHES.items():
 # The non-learned baselines (MostPop, Random) on the same test users as every model, per domain.
 rule baselines:
     input:
-        shards=expand("results/shards/{{domain}}/{period}.parquet", period=PERIODS),
-        item_table="results/items/{domain}.parquet",
+        unpack(baseline_inputs),
     output:
-        **baseline_outputs("{domain}"),
+        **PATHS.baseline_files("{domain}"),
     log:
-        "results/logs/evaluate/baselines/{domain}.log",
+        PATHS.log("evaluate", "baselines", "{domain}"),
     benchmark:
-        "results/benchmarks/evaluate/baselines/{domain}.tsv"
+        PATHS.benchmark("evaluate", "baselines", "{domain}")
     conda:
         "../envs/cpu.yaml"
     threads: 1
@@ -48,6 +50,6 @@ rule baselines:
         runtime=10,
         gpu=0,
     params:
-        job=baseline_params,
+        job=STUDY.baselines_job().to_params(),
     script:
         "../workflow_scripts/baselines.py"

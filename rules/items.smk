@@ -3,13 +3,15 @@
 
 rule item_index:
     input:
-        item_table="results/items/{domain}.parquet",
+        item_table=rules.ingest.output.item_table,
     output:
-        directory("results/index/{domain}"),
+        directory(PATHS.item_index("{domain}")),
     log:
-        "results/logs/item_index/{domain}.log",
+        PATHS.log("item_index", "{domain}"),
     benchmark:
-        "results/benchmarks/item_index/{domain}.tsv"
+        PATHS.benchmark("item_index", "{domain}")
+    group:
+        STUDY.job_group("data")
     conda:
         "../envs/cpu.yaml"
     threads: 1
@@ -18,7 +20,6 @@ rule item_index:
         runtime=60,
         gpu=0,
     params:
-        settings=index_settings,
-        seed=config["seed"],
+        job=STUDY.index_job().to_params(),
     script:
         "../workflow_scripts/item_index.py"

@@ -5,11 +5,13 @@ rule merge:
     input:
         unpack(merge_inputs),
     output:
-        directory("results/merged/{paradigm}/{spec}"),
+        directory(PATHS.merged("{paradigm}", "{spec}")),
     log:
-        "results/logs/merge/{paradigm}/{spec}.log",
+        PATHS.log("merge", "{paradigm}", "{spec}"),
     benchmark:
-        "results/benchmarks/merge/{paradigm}/{spec}.tsv"
+        PATHS.benchmark("merge", "{paradigm}", "{spec}")
+    group:
+        STUDY.job_group("merges")
     conda:
         "../envs/cpu.yaml"
     threads: 1
@@ -18,7 +20,6 @@ rule merge:
         runtime=60,
         gpu=0,
     params:
-        job=merge_params,
-        chunk_elems=config["merge_chunk_elems"],
+        job=merge_job,
     script:
         "../workflow_scripts/merge.py"

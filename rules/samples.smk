@@ -5,11 +5,13 @@ rule samples:
     input:
         unpack(samples_inputs),
     output:
-        "results/samples/{paradigm}/{domain}/{period}.parquet",
+        PATHS.samples("{paradigm}", "{domain}", "{period}"),
     log:
-        "results/logs/samples/{paradigm}/{domain}/{period}.log",
+        PATHS.log("samples", "{paradigm}", "{domain}", "{period}"),
     wildcard_constraints:
-        paradigm=alternatives(SAMPLE_PARADIGMS),
+        paradigm=alternatives(STUDY.sample_paradigms),
+    group:
+        STUDY.job_group("data")
     conda:
         "../envs/cpu.yaml"
     threads: 1
@@ -18,7 +20,6 @@ rule samples:
         runtime=20,
         gpu=0,
     params:
-        cell=samples_params,
-        seed=config["seed"],
+        job=samples_job,
     script:
         "../workflow_scripts/samples.py"

@@ -5,24 +5,23 @@ rule train:
     input:
         unpack(train_inputs),
     output:
-        directory("results/checkpoints/{paradigm}/{domain}/{period}"),
+        directory(PATHS.checkpoint("{paradigm}", "{domain}", "{period}")),
     log:
-        "results/logs/train/{paradigm}/{domain}/{period}.log",
+        PATHS.log("train", "{paradigm}", "{domain}", "{period}"),
     benchmark:
-        "results/benchmarks/train/{paradigm}/{domain}/{period}.tsv"
+        PATHS.benchmark("train", "{paradigm}", "{domain}", "{period}")
+    group:
+        STUDY.job_group("train")
     conda:
         "../envs/gpu.yaml"
     threads: 1
     resources:
-        **GPU_JOB_RESOURCES,
+        **STUDY.gpu_job_resources,
         mem_mb=8000,
         runtime=240,
-        gpu=config["gpus_per_job"],
+        gpu=STUDY.gpus_per_job,
     params:
-        settings=train_params,
-        sid=sid_params,
-        hllm=hllm_params,
-        seed=config["seed"],
+        job=train_job,
     script:
         "../workflow_scripts/train_cell.py"
 
@@ -31,23 +30,22 @@ rule train_pooled:
     input:
         unpack(pooled_inputs),
     output:
-        directory("results/checkpoints/{paradigm}/pooled/{period}"),
+        directory(PATHS.checkpoint("{paradigm}", "pooled", "{period}")),
     log:
-        "results/logs/train/{paradigm}/pooled/{period}.log",
+        PATHS.log("train", "{paradigm}", "pooled", "{period}"),
     benchmark:
-        "results/benchmarks/train/{paradigm}/pooled/{period}.tsv"
+        PATHS.benchmark("train", "{paradigm}", "pooled", "{period}")
+    group:
+        STUDY.job_group("train")
     conda:
         "../envs/gpu.yaml"
     threads: 1
     resources:
-        **GPU_JOB_RESOURCES,
+        **STUDY.gpu_job_resources,
         mem_mb=8000,
         runtime=240,
-        gpu=config["gpus_per_job"],
+        gpu=STUDY.gpus_per_job,
     params:
-        settings=train_params,
-        sid=sid_params,
-        hllm=hllm_params,
-        seed=config["seed"],
+        job=pooled_job,
     script:
         "../workflow_scripts/train_cell.py"

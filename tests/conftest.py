@@ -56,7 +56,7 @@ def tiny_settings() -> BaseSettings:
 def built_base(
     catalog_paths: list[Path], tiny_settings: BaseSettings, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Path, dict]:
-    from mmgrid.models.base import build_base
+    from mmgrid.train.base_llm import build_base
 
     out = tmp_path_factory.mktemp("base") / "base"
     with one_thread():

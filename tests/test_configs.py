@@ -6,25 +6,24 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
-from mmgrid.data.synthetic_domains import PROFILES
-from mmgrid.data.synthetic_settings import settings_from_config
-from mmgrid.workflow_config import check_config, load_config_files
+from mmgrid.data.synthetic.profiles import load_profile
+from mmgrid.study import Study
+from mmgrid.study.config import load_config_files
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _knobs(config: dict) -> dict[str, float]:
     """The recency knob each domain of a synthetic config is generated with."""
-    knobs = {}
-    for domain in config["domains"]:
-        settings = settings_from_config(config["data"]["synthetic"], domain)
-        knobs[domain] = PROFILES[domain].recency if settings.recency is None else settings.recency
-    return knobs
+    synthetic = Study.from_config(config).settings.synthetic
+    return {
+        domain: load_profile(domain).recency if s.recency is None else s.recency
+        for domain, s in synthetic.items()
+    }
 
 
 def test_default_plants_clearly_different_recency_per_domain() -> None:
     config = load_config_files([ROOT / "config.yaml"])
-    check_config(config)
     knobs = sorted(_knobs(config).values())
     assert len(set(knobs)) == len(knobs) and knobs[-1] - knobs[0] >= 0.5
 
@@ -32,7 +31,6 @@ def test_default_plants_clearly_different_recency_per_domain() -> None:
 def test_null_recency_is_the_default_with_one_knob_for_every_domain() -> None:
     default = load_config_files([ROOT / "config.yaml"])
     null = load_config_files([ROOT / "configs" / "null_recency.yaml"])
-    check_config(null)
     knobs = _knobs(null)
     assert set(knobs.values()) == {0.5}
     assert sum(_knobs(default).values()) / len(knobs) == 0.5  # the default's mean knob

@@ -1,13 +1,18 @@
-"""The shared settings checks: ``require_at_least`` names the full key and the bound."""
+"""The shared settings checks (``require_at_least`` names the full key and the bound) and typed
+job params through JSON."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
 from mmgrid.errors import InputError
-from mmgrid.settings import require_at_least
+from mmgrid.settings import JobParams, require_at_least
 
 
 @dataclass(frozen=True)
@@ -23,3 +28,43 @@ def test_require_at_least_names_the_first_field_below_the_bound():
         require_at_least(_Sizes(), ("epochs", "batch_size", "decay"), 1, "train")
     with pytest.raises(InputError, match=r"'base\.pretrain\.decay' must be >= 0, got -0\.5"):
         require_at_least(_Sizes(), ("decay",), 0, "base.pretrain")
+
+
+@dataclasses.dataclass(frozen=True)
+class _Part:
+    name: str
+    size: int = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class _Job(JobParams):
+    parts: tuple[_Part, ...]
+    by_name: Mapping[str, _Part]
+    pairs: tuple[tuple[str, float], ...]
+    extra: _Part | None
+    anything: Any
+    path: str = "x"
+
+
+def test_job_params_through_json_keep_their_types():
+    job = _Job(
+        parts=(_Part("a"), _Part("b", 2)),
+        by_name={"a": _Part("a")},
+        pairs=(("w", 0.5), ("v", 1.0)),
+        extra=None,
+        anything={"k": [1, 2]},
+    )
+    params = job.to_params()
+    assert params == {
+        "parts": [{"name": "a", "size": 1}, {"name": "b", "size": 2}],
+        "by_name": {"a": {"name": "a", "size": 1}},
+        "pairs": [["w", 0.5], ["v", 1.0]],
+        "extra": None,
+        "anything": {"k": [1, 2]},
+        "path": "x",
+    }
+    assert _Job.from_params(json.loads(json.dumps(params))) == job
+    with pytest.raises(InputError, match=r"params of _Job.pairs\[0\]' must hold 2 items"):
+        _Job.from_params({**params, "pairs": [["w"]]})
+    with pytest.raises(InputError, match="size' must be an integer"):
+        _Job.from_params({**params, "extra": {"name": "c", "size": "big"}})

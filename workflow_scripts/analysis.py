@@ -1,15 +1,19 @@
 """Snakemake job: the study's tables, optimal weights, regression and figures from the metrics."""
 
-from mmgrid.analysis import AnalysisOutputs, run_analysis, settings_from_config
+from mmgrid.analysis import AnalysisOutputs, run_analysis
 from mmgrid.logs import job_log
+from mmgrid.study.jobs import AnalysisJob
 
 with job_log(snakemake.log[0]) as log:
+    job = AnalysisJob.from_params(snakemake.params.job)
     out = snakemake.output
     run_analysis(
-        snakemake.params.models,
-        **snakemake.params.roots,
-        settings=settings_from_config(snakemake.params.settings),
-        seed=snakemake.params.seed,
+        job.models,
+        job.metrics_root,
+        job.items_dir,
+        job.stats_dir,
+        settings=job.settings,
+        seed=job.seed,
         out=AnalysisOutputs(**{name: out[name] for name in AnalysisOutputs.__dataclass_fields__}),
         log=log.info,
     )

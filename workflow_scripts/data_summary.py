@@ -3,14 +3,15 @@
 from pathlib import Path
 
 from mmgrid.data.summary import write_summary
-from mmgrid.grid import periods_from_config
 from mmgrid.logs import job_log
+from mmgrid.study.jobs import DataSummaryJob
 
 with job_log(snakemake.log[0]) as log:
+    job = DataSummaryJob.from_params(snakemake.params.job)
     write_summary(
         [Path(p) for p in snakemake.input.stats],
-        periods_from_config({"periods": snakemake.params.periods}),
-        snakemake.params.recency_days,
+        list(job.periods),
+        job.recency_days,
         Path(snakemake.output.table),
         Path(snakemake.output.figure),
     )

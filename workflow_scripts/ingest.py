@@ -2,11 +2,12 @@
 
 from pathlib import Path
 
-from mmgrid.data.ingest import ingest_domain, settings_from_params
+from mmgrid.data.ingest import ingest_domain
 from mmgrid.logs import job_log
+from mmgrid.study.jobs import IngestJob
 
 with job_log(snakemake.log[0]):
-    settings = settings_from_params(snakemake.params.settings)
+    settings = IngestJob.from_params(snakemake.params.job).settings
     tokenizer = snakemake.input.get("tokenizer")  # for description_max_tokens
     ingest_domain(
         snakemake.wildcards.domain,

@@ -1,16 +1,12 @@
-"""Snakemake job: one merged model of the grid (see mmgrid.merge_grid and docs/merging.md)."""
+"""Snakemake job: one merged model of the grid (see mmgrid.study.merges and docs/merging.md)."""
 
 from mmgrid.logs import job_log
-from mmgrid.merge import merge
-from mmgrid.merge_grid import engine_spec, semantic_id_rows
+from mmgrid.merge.grid_job import GridMergeParams
 
 with job_log(snakemake.log[0]) as log:
-    job = snakemake.params.job
-    rows = semantic_id_rows(snakemake.input.sid_base) if job["sid_rows_from"] else None
-    result = merge(
-        engine_spec(job, rows),
+    result = GridMergeParams.from_params(snakemake.params.job).run(
         snakemake.output[0],
-        chunk_elems=snakemake.params.chunk_elems,
+        sid_base=snakemake.input.get("sid_base"),
         threads=snakemake.threads,
         log=log.info,
     )

@@ -2,25 +2,25 @@
 
 from pathlib import Path
 
-from mmgrid.grid import Period
+from mmgrid.items.index import SEMANTIC_IDS
 from mmgrid.logs import job_log
 from mmgrid.samples.build import build_samples, write_samples
-from mmgrid.samples.settings import settings_from_config
+from mmgrid.study.jobs import SamplesJob
 
 with job_log(snakemake.log[0]) as log:
-    cell = snakemake.params.cell
+    job = SamplesJob.from_params(snakemake.params.job)
     index = snakemake.input.get("index")
     table = build_samples(
-        snakemake.wildcards.paradigm,
-        snakemake.wildcards.domain,
-        Period(**cell["period"]),
+        job.paradigm,
+        job.domain,
+        job.period,
         shards=snakemake.input.shards,
         items_path=Path(snakemake.input.item_table),
-        sids_path=Path(index) / "semantic_ids.parquet" if index else None,
-        is_test=cell["is_test"],
-        is_first=cell["is_first"],
-        settings=settings_from_config(cell["settings"]),
-        seed=snakemake.params.seed,
+        sids_path=Path(index) / SEMANTIC_IDS if index else None,
+        is_test=job.is_test,
+        is_first=job.is_first,
+        settings=job.settings,
+        seed=job.seed,
     )
     write_samples(table, Path(snakemake.output[0]))
     log.info(

@@ -1,14 +1,15 @@
 """Snakemake job: write one synthetic domain in the Amazon Reviews 2023 download format."""
 
-from mmgrid.data.synthetic import SyntheticSettings, generate_domain
+from mmgrid.data.synthetic import generate_domain
 from mmgrid.logs import job_log
+from mmgrid.study.jobs import SyntheticJob
 
 with job_log(snakemake.log[0]) as log:
-    domain = snakemake.wildcards.domain
+    job = SyntheticJob.from_params(snakemake.params.job)
     summary = generate_domain(
-        domain,
-        SyntheticSettings(**snakemake.params.settings),
-        snakemake.params.seed,
+        snakemake.wildcards.domain,
+        job.settings,
+        job.seed,
         snakemake.output.ratings,
         snakemake.output.meta,
         snakemake.output.truth,

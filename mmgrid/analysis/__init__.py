@@ -12,9 +12,10 @@ and scikit-learn load when they are used.
 """
 
 from mmgrid.analysis.optimal import optimal_weight, uniform_weight
+from mmgrid.analysis.outputs import AnalysisOutputs
 from mmgrid.analysis.records import ModelRecord, parse_records
 from mmgrid.analysis.regression import fit_line
-from mmgrid.analysis.run import AnalysisOutputs, run_analysis
+from mmgrid.analysis.run import run_analysis
 from mmgrid.analysis.settings import AnalysisSettings, settings_from_config
 from mmgrid.analysis.split import split_masks
 

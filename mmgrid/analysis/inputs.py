@@ -1,7 +1,7 @@
 """Readers of the analysis inputs, each failing with an :class:`InputError` naming the file.
 
 - metric files ``{metrics_root}/{paradigm}/{model}/{domain}.json`` and their per-user rank files
-  ``{domain}.ranks.parquet`` (see :mod:`mmgrid.evaluate.evaluate`);
+  ``{domain}.ranks.parquet`` (see :mod:`mmgrid.evaluate.model_evaluation`);
 - item tables ``{items_dir}/{domain}.parquet`` (item_id, first_seen in ms);
 - domain statistics ``{stats_dir}/{domain}.json`` (see :mod:`mmgrid.data.stats`).
 """

@@ -1,7 +1,7 @@
 """The evaluated models the analysis reads: validated model records.
 
 A record is the JSON-able description the workflow writes for every evaluated model (see
-:meth:`mmgrid.model_grid.EvaluatedModel.record`): paradigm, model name, kind, evaluated domains,
+:meth:`mmgrid.study.evaluated.EvaluatedModel.record`): paradigm, model name, kind, evaluated domains,
 period(s), merge method, reference base, temporal weight and cross-domain source.
 """
 
@@ -61,7 +61,7 @@ def _text(raw: Mapping[str, Any], key: str, where: str, *, optional: bool = Fals
 def cross_domain_members(
     name: str, period: str, method: str, reference: str | None, source: str | None
 ) -> tuple[str, ...] | None:
-    """The merged domains read from a cross-domain merge name (see :mod:`mmgrid.merge_grid`):
+    """The merged domains read from a cross-domain merge name (see :mod:`mmgrid.study.merges`):
     ``cross-{period}-{D1}+{D2}-{method}[-ref_{reference}][-src_{source}]``; None if it does not parse.
     """
     prefix = f"cross-{period}-"

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +12,7 @@ import pandas as pd
 from mmgrid.analysis import figures
 from mmgrid.analysis.inputs import period_order, read_stats, recency_statistic
 from mmgrid.analysis.optimal import ESTIMATORS
+from mmgrid.analysis.outputs import AnalysisOutputs
 from mmgrid.analysis.records import parse_records
 from mmgrid.analysis.regression import SE, SE_FLOOR, X, Y, fit_points, points_table
 from mmgrid.analysis.scores import Scores
@@ -30,45 +29,6 @@ from mmgrid.atomic import atomic_paths, dumps_json
 from mmgrid.errors import InputError
 
 PathLike = str | os.PathLike[str]
-
-
-@dataclass(frozen=True)
-class AnalysisOutputs:
-    """Every file the analysis writes."""
-
-    cells: Path
-    baselines: Path
-    cross_domain: Path
-    temporal: Path
-    optimal_weights: Path
-    regression_json: Path
-    regression_csv: Path
-    recency_bias_figure: Path
-    weight_sweeps_figure: Path
-    regression_figure: Path
-    cross_domain_figure: Path
-
-    @classmethod
-    def under(cls, root: PathLike) -> AnalysisOutputs:
-        """The standard layout under ``root`` (``tables/``, ``regression/``, ``figures/``)."""
-        r = Path(root)
-        return cls(
-            cells=r / "tables/cells.csv",
-            baselines=r / "tables/baselines.csv",
-            cross_domain=r / "tables/cross_domain.csv",
-            temporal=r / "tables/temporal.csv",
-            optimal_weights=r / "tables/optimal_weights.csv",
-            regression_json=r / "regression/weight_vs_recency.json",
-            regression_csv=r / "regression/weight_vs_recency.csv",
-            recency_bias_figure=r / "figures/recency_bias.png",
-            weight_sweeps_figure=r / "figures/weight_sweeps.png",
-            regression_figure=r / "figures/weight_vs_recency.png",
-            cross_domain_figure=r / "figures/cross_domain.png",
-        )
-
-    def paths(self) -> list[Path]:
-        """Every output path, in field order."""
-        return [Path(getattr(self, f.name)) for f in dataclasses.fields(self)]
 
 
 def run_analysis(

@@ -16,7 +16,7 @@ from mmgrid.analysis.inputs import Evaluation, read_evaluation, read_first_seen
 from mmgrid.analysis.settings import AnalysisSettings
 from mmgrid.analysis.split import split_masks
 from mmgrid.errors import InputError
-from mmgrid.grid import MS_PER_DAY
+from mmgrid.periods import MS_PER_DAY
 
 
 def new_item_mask(timestamps: np.ndarray, first_seen: np.ndarray, new_item_days: int) -> np.ndarray:

@@ -41,8 +41,8 @@ from mmgrid.data.amazon2023 import iter_ratings, read_meta
 from mmgrid.data.kcore import kcore_mask, study_filter_mask
 from mmgrid.data.stats import domain_statistics
 from mmgrid.errors import InputError
-from mmgrid.grid import Period, ms_to_date
 from mmgrid.items.text import truncate_by_tokens, truncate_description
+from mmgrid.periods import Period, ms_to_date
 
 log = logging.getLogger(__name__)
 
@@ -291,45 +291,4 @@ def _item_table(
             "description": pa.array(descriptions, pa.string()),
             "first_seen": pa.array([seen[x] for x in ids], pa.int64()),
         }
-    )
-
-
-def ingest_params(config: Mapping[str, Any]) -> dict[str, Any]:
-    """The ingest rule's params (JSON-able, the same for every domain) from the validated config.
-
-    ``data.description_max_tokens`` cuts with the base LLM's tokenizer, which must exist before
-    ingestion: it needs ``base.path`` (the tiny base is trained from the ingested texts).
-    """
-    data = config["data"]
-    if data["description_max_tokens"] is not None and not (config.get("base") or {}).get("path"):
-        raise InputError(
-            "config key data.description_max_tokens cuts descriptions with the base LLM's "
-            "tokenizer, which needs base.path (a local model directory); the tiny base "
-            "(base.path: null) is built from the ingested texts, after ingestion. Set base.path, "
-            "or set data.description_max_tokens: null to cut at data.description_max_chars"
-        )
-    return {
-        "periods": config["periods"],
-        "kcore": config["kcore"],
-        "kcore_mode": data["kcore_mode"],
-        "description_max_chars": data["description_max_chars"],
-        "description_max_tokens": data["description_max_tokens"],
-        "meta_text": data["meta_text"],
-        "recency_days": sorted(data["recency_days"]),
-    }
-
-
-def settings_from_params(params: Mapping[str, Any]) -> IngestSettings:
-    """Build settings from the JSON-able params of the ingest rule (see rules/common.smk)."""
-    from mmgrid.grid import periods_from_config
-
-    max_tokens = params.get("description_max_tokens")
-    return IngestSettings(
-        periods=tuple(periods_from_config({"periods": params["periods"]})),
-        kcore=int(params["kcore"]),
-        description_max_chars=int(params["description_max_chars"]),
-        recency_days=tuple(int(d) for d in params["recency_days"]),
-        kcore_mode=params.get("kcore_mode", "iterative"),
-        description_max_tokens=None if max_tokens is None else int(max_tokens),
-        meta_text=params.get("meta_text", "normalized"),
     )

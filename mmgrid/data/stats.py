@@ -23,7 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mmgrid.grid import MS_PER_DAY, Period, ms_to_date
+from mmgrid.periods import MS_PER_DAY, Period, ms_to_date
 
 
 def _month_keys(ts: np.ndarray) -> np.ndarray:

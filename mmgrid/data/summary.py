@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from mmgrid.atomic import atomic_path
-from mmgrid.grid import Period
+from mmgrid.periods import Period
 
 PERIOD_COLOURS = ("#a6cee3", "#b2df8a", "#fb9a99", "#fdbf6f", "#cab2d6", "#ffff99")
 

@@ -30,6 +30,7 @@ from typing import Any
 from mmgrid.atomic import atomic_path
 from mmgrid.errors import InputError
 from mmgrid.estimate.counts import CellWork, EvalWork
+from mmgrid.study.layout import Layout
 
 CALIBRATION = Path(__file__).with_name("calibration.csv")
 
@@ -188,12 +189,12 @@ def fit_to_run(
       the jobs' time outside decoding. Without decoding times in the logs, all three are
       fitted to the job times.
     """
-    results = run / "results"
+    paths = Layout()
     rates = []
     train: dict[str, list[tuple[CellWork, float, float]]] = defaultdict(list)
     for c in cells:
-        tsv = results / "benchmarks" / "train" / c.paradigm / c.domain / f"{c.period}.tsv"
-        summary = results / "checkpoints" / c.paradigm / c.domain / c.period / "train.json"
+        tsv = run / paths.benchmark("train", c.paradigm, c.domain, c.period)
+        summary = run / paths.checkpoint(c.paradigm, c.domain, c.period) / "train.json"
         if tsv.is_file() and summary.is_file():
             loop = json.loads(summary.read_text())["training"]["wall_s"]
             train[c.paradigm].append((c, job_seconds(tsv), loop))
@@ -208,9 +209,9 @@ def fit_to_run(
         jobs[(m.paradigm, m.batch)].append(m)
     evaluate: dict[str, list[tuple[int, int, float, float | None]]] = defaultdict(list)
     for (paradigm, batch), members in sorted(jobs.items()):
-        tsv = results / "benchmarks" / "evaluate" / paradigm / f"{batch}.tsv"
+        tsv = run / paths.benchmark("evaluate", paradigm, batch)
         if tsv.is_file():
-            decode = decode_seconds(results / "logs" / "evaluate" / paradigm / f"{batch}.log")
+            decode = decode_seconds(run / paths.log("evaluate", paradigm, batch))
             queries = sum(m.queries for m in members)
             evaluate[paradigm].append((len(members), queries, job_seconds(tsv), decode))
     for paradigm, timed in sorted(evaluate.items()):
@@ -226,6 +227,6 @@ def fit_to_run(
         rates.append(Rate(device, model, rule, overhead, per_model, per_query, "query", note))
     if not rates:
         raise InputError(
-            f"{results / 'benchmarks'}: no benchmark files of training or evaluation jobs"
+            f"{run / paths.root / 'benchmarks'}: no benchmark files of training or evaluation jobs"
         )
     return rates

@@ -3,7 +3,8 @@
 Importing the package is cheap; torch and transformers load when a model is evaluated.
 """
 
-from mmgrid.evaluate.evaluate import (
+from mmgrid.evaluate.metrics import metrics_from_ranks, rank_by_key, rank_in_list, rank_table
+from mmgrid.evaluate.model_evaluation import (
     DomainData,
     checked_encoder,
     evaluate_loaded,
@@ -11,7 +12,6 @@ from mmgrid.evaluate.evaluate import (
     load_domain,
     read_test_samples,
 )
-from mmgrid.evaluate.metrics import metrics_from_ranks, rank_by_key, rank_in_list, rank_table
 from mmgrid.evaluate.settings import EvalSettings, PopularitySettings, settings_from_config
 from mmgrid.evaluate.trie import SidTrie
 

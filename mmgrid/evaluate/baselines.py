@@ -10,7 +10,7 @@ The test users are drawn exactly as the samples stage draws them
 (:func:`mmgrid.samples.targets.evaluation_targets` with the shared per-domain seed), so a
 baseline and every paradigm's models are scored on the same users and targets. The history of
 a user is every interaction before the target. Outputs have the format of
-:mod:`mmgrid.evaluate.evaluate`: ``{domain}.json`` (metrics and provenance) and
+:mod:`mmgrid.evaluate.model_evaluation`: ``{domain}.json`` (metrics and provenance) and
 ``{domain}.ranks.parquet`` (each user's rank of the target).
 """
 
@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 from mmgrid.atomic import atomic_paths, dumps_json
 from mmgrid.errors import InputError
 from mmgrid.evaluate.metrics import metrics_from_ranks, rank_by_key, rank_table
-from mmgrid.grid import Period
+from mmgrid.periods import Period
 from mmgrid.items.index import read_items
 from mmgrid.samples.sequences import UserSequences, load_sequences
 from mmgrid.samples.targets import evaluation_targets, evaluation_users_seed

@@ -10,7 +10,7 @@ from mmgrid.device import DEVICES
 from mmgrid.errors import InputError
 from mmgrid.evaluate.backends import check_backend
 from mmgrid.evaluate.metrics import check_cutoffs
-from mmgrid.grid import date_to_ms
+from mmgrid.periods import date_to_ms
 from mmgrid.settings import from_mapping, require_at_least
 
 TITLE_MODES = ("sample", "beam")

@@ -16,15 +16,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from mmgrid.hllm.cell import train_hllm_cell
-from mmgrid.hllm.data import (
+from mmgrid.hllm.item_sequences import (
     EvalCases,
     cases_from_samples,
     cases_from_sequences,
     cases_from_shards,
 )
-from mmgrid.hllm.evaluate import evaluate_hllm
+from mmgrid.hllm.ranking import evaluate_hllm
 from mmgrid.hllm.settings import HllmSettings, settings_from_config
+from mmgrid.hllm.training import train_hllm_cell
 
 
 def __getattr__(name: str) -> Any:

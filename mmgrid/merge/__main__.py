@@ -2,6 +2,6 @@
 
 import sys
 
-from mmgrid.merge.cli import main
+from mmgrid.merge.merge_cli import main
 
 sys.exit(main())

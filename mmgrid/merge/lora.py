@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mmgrid.merge.checkpoint import ADAPTER_CONFIG, ADAPTER_WEIGHTS, LoraAdapter, LoraPair
+from mmgrid.merge.checkpoint_headers import ADAPTER_CONFIG, ADAPTER_WEIGHTS, LoraAdapter, LoraPair
 from mmgrid.merge.dtypes import from_fp32, to_fp32
 from mmgrid.merge.safetensors_io import FileReader, OutTensor, SafetensorsWriter
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from mmgrid.errors import InputError
 from mmgrid.merge import select
-from mmgrid.merge.checkpoint import (
+from mmgrid.merge.checkpoint_headers import (
     DenseCheckpoint,
     LoraAdapter,
     LoraPair,
@@ -20,11 +20,14 @@ from mmgrid.merge.checkpoint import (
     open_dense,
 )
 from mmgrid.merge.dtypes import itemsize
-from mmgrid.merge.methods import extrapolate, linear, ties
+from mmgrid.merge.methods import METHODS
 from mmgrid.merge.methods.dare import DareOptions
+from mmgrid.merge.methods.ties import TiesOptions
 from mmgrid.merge.safetensors_io import TensorInfo
 from mmgrid.merge.spec import MergeSpec
 
+DEFAULT_CHUNK_ELEMS = 1 << 20  # rows written and handed to a thread at a time
+BLOCK_ELEMS = 1 << 18  # elements read and computed at a time (operands stay in cache)
 #: TIES threshold search, per input: radix histograms, the sample, and bracket counters plus
 #: buffered members (or, for a small scope, all of its values)
 HIST_BYTES = (
@@ -76,7 +79,7 @@ class MergePlan:
     inputs: list[DenseCheckpoint | LoraAdapter]
     jobs: list[TensorJob]
     kind: str  # "values" or "deltas"
-    ties: ties.TiesOptions | None
+    ties: TiesOptions | None
     dare: DareOptions | None
     copy_from: Path
     passes: int
@@ -112,8 +115,6 @@ class MergePlan:
         """Predicted working memory: per thread, float32 block buffers (inputs, deltas and
         temporaries) and a chunk of output; per chunk in flight (2 per thread), any float32
         operand rows (other dtypes, LoRA)."""
-        from mmgrid.merge.engine import BLOCK_ELEMS
-
         k = len(self.spec.inputs)
         largest_row = max((j.row_len for j in self.jobs), default=1)
         chunk = max(chunk_elems, largest_row)
@@ -147,28 +148,13 @@ def _open_input(path: Path, where: str):
     return open_adapter(path) if is_adapter(path) else open_dense(path)
 
 
-def _kind(spec: MergeSpec) -> str:
-    if spec.method == "linear":
-        return "values"
-    if spec.method == "extrapolate":
-        return "deltas" if extrapolate.uses_deltas(spec.options) else "values"
-    return "deltas"
-
-
-def _ties_options(spec: MergeSpec) -> ties.TiesOptions | None:
-    if spec.method == "ties":
-        return spec.options
-    if spec.method == "dare" and spec.options.merge == "ties":
-        return spec.options.merge_options
-    return None
-
-
 def build_plan(spec: MergeSpec) -> MergePlan:
     """Open all headers and validate the spec against them; reads no tensor data."""
     opened = [_open_input(i.path, f"inputs[{n}].path") for n, i in enumerate(spec.inputs)]
     lora_idx = [n for n, c in enumerate(opened) if isinstance(c, LoraAdapter)]
     dense_idx = [n for n, c in enumerate(opened) if isinstance(c, DenseCheckpoint)]
-    kind = _kind(spec)
+    method, options = spec.merge_method, spec.options
+    kind = method.reads(options)
 
     target_path = spec.target or spec.reference
     if target_path is None and dense_idx:
@@ -181,19 +167,18 @@ def build_plan(spec: MergeSpec) -> MergePlan:
     target = open_dense(target_path)
     reference = open_dense(spec.reference) if spec.reference else None
 
-    needs_ref = spec.method in ("task_arithmetic", "ties", "dare") or kind == "deltas"
+    needs_ref = method.needs_reference(options) or kind == "deltas"
     if needs_ref and reference is None and (dense_idx or any(opened[n].full for n in lora_idx)):
         raise InputError(
             f"merge spec: reference: method {spec.method_name} subtracts a reference checkpoint "
             "from every full-checkpoint input; set reference to the base checkpoint directory"
         )
-    if spec.method == "extrapolate":
-        n_min = extrapolate.MIN_INPUTS[spec.options.strategy]
-        if len(opened) < n_min:
-            raise InputError(
-                f"merge spec: inputs: strategy {spec.options.strategy} needs at least "
-                f"{n_min} inputs, got {len(opened)}"
-            )
+    n_min = method.min_inputs(options)
+    if len(opened) < n_min:
+        raise InputError(
+            f"merge spec: inputs: {spec.method_name} with options {spec.options} needs at "
+            f"least {n_min} inputs, got {len(opened)}"
+        )
 
     bases: dict[int, DenseCheckpoint] = {}
     for n in lora_idx:
@@ -259,7 +244,7 @@ def build_plan(spec: MergeSpec) -> MergePlan:
         raise InputError(f"merge spec: copy_files_from: directory {copy_from} not found")
     if spec.output.format == "full":
         _check_config_vocab(copy_from, target, jobs)
-    tie = _ties_options(spec)
+    tie = method.ties(options)
     if tie:
         notes.append(
             "TIES: 2 passes plus a 1/16 sample; 2 more (exact radix select) if a threshold "
@@ -273,9 +258,9 @@ def build_plan(spec: MergeSpec) -> MergePlan:
         jobs=jobs,
         kind=kind,
         ties=tie,
-        dare=spec.options if spec.method == "dare" else None,
+        dare=method.drop(options),
         copy_from=copy_from,
-        passes=2 if tie else 1,
+        passes=method.passes(options),
         notes=notes,
     )
     if spec.output.format == "lora":
@@ -353,7 +338,7 @@ def _copy_rows(spec, name, t, ref_t, copy_index, items) -> tuple[int, int, int] 
 
 
 def _check_config_vocab(copy_from: Path, target: DenseCheckpoint, jobs: list[TensorJob]) -> None:
-    from mmgrid.merge.checkpoint import read_json
+    from mmgrid.merge.checkpoint_headers import read_json
 
     vocab = read_json(copy_from / "config.json").get("vocab_size")
     emb = target.tensors.get("model.embed_tokens.weight")
@@ -370,8 +355,10 @@ def _check_lora_output(plan: MergePlan, bases: dict[int, DenseCheckpoint]) -> No
     fail = "merge spec: output.format: lora "
     if not all(isinstance(c, LoraAdapter) for c in plan.inputs):
         raise InputError(fail + "needs every input to be a LoRA adapter")
-    if spec.method not in ("linear", "task_arithmetic"):
-        raise InputError(fail + "is exact only for linear and task_arithmetic merges")
+    method = spec.merge_method
+    if method.lora_coefficients is None:
+        exact = [m for m, d in METHODS.items() if d.lora_coefficients is not None]
+        raise InputError(fail + f"is exact only for {' and '.join(exact)} merges")
     if any(c.full for c in plan.inputs):
         raise InputError(fail + "cannot carry modules_to_save tensors; use output.format: full")
     if len({b.path for b in bases.values()}) != 1:
@@ -380,8 +367,6 @@ def _check_lora_output(plan: MergePlan, bases: dict[int, DenseCheckpoint]) -> No
     if len(modules) != 1:
         raise InputError(fail + "needs all adapters to target the same modules")
     base = next(iter(bases.values()))
-    unnormalized = spec.method == "linear" and not spec.options.normalize
-    if unnormalized and linear.weight_total(spec.weights) != 1:
-        raise InputError(fail + "with normalize: false needs weights summing to 1")
-    if spec.method == "task_arithmetic" and plan.target.path != base.path:
-        raise InputError(fail + "needs target to be the adapters' base checkpoint")
+    problem = method.lora_problem(spec.weights, spec.options, plan.target.path == base.path)
+    if problem is not None:
+        raise InputError(fail + problem)

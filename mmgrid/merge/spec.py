@@ -5,14 +5,16 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, is_dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mmgrid.errors import InputError
 from mmgrid.merge.dtypes import ALIASES as DTYPE_ALIASES
 from mmgrid.merge.fields import Fields
-from mmgrid.merge.methods import NAMES, canonical, linear, parse_options
+from mmgrid.merge.methods import METHODS, NAMES, canonical, linear, parse_options
+from mmgrid.merge.methods.descriptor import MergeMethod
+from mmgrid.settings import to_plain
 
 DEFAULT_VOCAB_TENSORS = ("model.embed_tokens.weight", "lm_head.weight")
 _NAME = re.compile(r"^[A-Za-z0-9_.+-]+$")
@@ -65,6 +67,11 @@ class MergeSpec:
     def weights(self) -> list[float]:
         return [i.weight for i in self.inputs]
 
+    @property
+    def merge_method(self) -> MergeMethod:
+        """The registry's descriptor of the method that runs (an alias runs its base)."""
+        return METHODS[self.method]
+
     def read_paths(self) -> list[Path]:
         """Every path the merge reads (inputs, their bases, reference, target, copied files)."""
         paths = [p for i in self.inputs for p in (i.path, i.base) if p is not None]
@@ -73,21 +80,7 @@ class MergeSpec:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able resolved form (for provenance)."""
-
-        def plain(x: Any) -> Any:
-            if is_dataclass(x):
-                return {k: plain(v) for k, v in asdict(x).items()}
-            if isinstance(x, dict):
-                return {k: plain(v) for k, v in x.items()}
-            if isinstance(x, list | tuple):
-                return [plain(v) for v in x]
-            if isinstance(x, Path):
-                return str(x)
-            return x
-
-        out = plain(self)
-        out["options"] = plain(self.options)
-        return out
+        return to_plain(self)
 
 
 def load_spec(path: str | Path) -> MergeSpec:
@@ -153,8 +146,10 @@ def parse_spec(
     seed = top.get("seed", int, 0)
     mixed = top.get("allow_mixed_dtypes", bool, False)
     top.done()
-    if canonical(method_name) == "extrapolate" and any(i.weight != 1.0 for i in inputs):
-        raise top.fail("weights", "extrapolate takes no weights: inputs are ordered oldest first")
+    if not METHODS[method_name].weighted and any(i.weight != 1.0 for i in inputs):
+        raise top.fail(
+            "weights", f"{method_name} takes no weights: inputs are ordered oldest first"
+        )
     _check_normalization(top, options, inputs)
     return MergeSpec(
         method=canonical(method_name),

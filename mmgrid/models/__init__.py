@@ -1,11 +1,11 @@
-"""The shared base LLM: tokenizer, tiny Qwen3 built and pre-trained here, loading, vocabulary.
+"""The shared base LLM: its settings, tokenizer, loading and vocabulary (built and pre-trained by
+:mod:`mmgrid.train.base_llm`).
 
 Modules (import them directly; this package imports nothing heavy so that reading settings
 stays cheap):
 
 - ``settings``: the ``base:`` config section as dataclasses (no torch import).
 - ``tokenizer``: ByteLevel BPE trained on item texts, chat special tokens, Qwen-style template.
-- ``base``: build a tiny ``Qwen3ForCausalLM`` from config and pre-train it on item texts.
 - ``loading``: device/dtype choice, validation of local model directories, offline loading.
 - ``vocab``: add semantic-ID tokens and resize the embeddings deterministically.
 """

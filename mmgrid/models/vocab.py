@@ -15,13 +15,18 @@ layer gets its new rows the same way from its own existing rows.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 import torch
 from tokenizers import AddedToken
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
+from mmgrid.atomic import atomic_dir
 from mmgrid.errors import InputError
+from mmgrid.items.tokens import semantic_id_tokens
 from mmgrid.seeding import derive_seed
 
 
@@ -94,3 +99,28 @@ def _init_rows(
         gen = torch.Generator().manual_seed(derive_seed(seed, "semantic-id-row", role, token))
         noise = torch.randn(weight.shape[1], generator=gen)
         weight[token_id] = (mean.cpu() + noise_scale * std.cpu() * noise).to(weight)
+
+
+def write_semid_base(
+    base_dir: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    *,
+    levels: int,
+    codebook_size: int,
+    seed: int,
+) -> dict[str, Any]:
+    """Load the base, add ``levels x codebook_size`` semantic-ID tokens, save it to ``out_dir``.
+
+    The new rows are initialised deterministically (see the module); the same token strings
+    serve every domain, as in the study, so merged semid models share one vocabulary.
+    """
+    from mmgrid.models.loading import load_causal_lm, stored_dtype
+
+    model, tokenizer = load_causal_lm(base_dir, device="cpu")  # float32 for the new rows
+    vocab_before = len(tokenizer)
+    tokens = semantic_id_tokens(levels, codebook_size)
+    add_semantic_id_tokens(model, tokenizer, tokens, seed=seed)
+    with atomic_dir(out_dir, marker="config.json", inputs=[base_dir]) as tmp:
+        model.to(stored_dtype(base_dir)).save_pretrained(Path(tmp))  # the base's dtype
+        tokenizer.save_pretrained(Path(tmp))
+    return {"vocab_before": vocab_before, "vocab_after": len(tokenizer), "added": len(tokens)}

@@ -21,9 +21,9 @@ import pyarrow.parquet as pq
 
 from mmgrid.atomic import write_parquet
 from mmgrid.errors import InputError
-from mmgrid.grid import Period
 from mmgrid.items.index import read_items
 from mmgrid.items.text import truncate_description
+from mmgrid.periods import Period
 from mmgrid.samples import prompts
 from mmgrid.samples.sequences import load_sequences
 from mmgrid.samples.settings import SampleSettings

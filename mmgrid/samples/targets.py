@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mmgrid.grid import Period
+from mmgrid.periods import Period
 from mmgrid.samples.sequences import UserSequences
 from mmgrid.seeding import derive_seed
 

@@ -14,7 +14,7 @@ from mmgrid.analysis.scores import Scores, new_item_mask
 from mmgrid.analysis.settings import AnalysisSettings
 from mmgrid.analysis.split import user_draw
 from mmgrid.errors import InputError
-from mmgrid.grid import MS_PER_DAY
+from mmgrid.periods import MS_PER_DAY
 from tests.analysis.world import record, users, write_evaluation, write_items
 
 

@@ -13,6 +13,7 @@ from mmgrid.analysis import AnalysisOutputs, AnalysisSettings, run_analysis
 from mmgrid.analysis import figures as figures_module
 from mmgrid.analysis.split import user_draw
 from mmgrid.errors import InputError
+from mmgrid.study.layout import Layout
 from tests.analysis.world import record, users, write_evaluation, write_items, write_stats
 
 DOMAINS = ("A", "B", "C")
@@ -74,6 +75,11 @@ def build(root: Path, sweep_domains=DOMAINS) -> list[dict]:
     return records
 
 
+def outputs(root: Path) -> AnalysisOutputs:
+    """Every analysis output in the run layout under ``root``, as paths."""
+    return AnalysisOutputs(*Layout(str(root)).analysis().paths())
+
+
 def run(root: Path, records, settings=SETTINGS, out=None) -> dict:
     return run_analysis(
         records,
@@ -82,14 +88,14 @@ def run(root: Path, records, settings=SETTINGS, out=None) -> dict:
         root / "stats",
         settings,
         0,
-        out or AnalysisOutputs.under(root / "results"),
+        out or outputs(root / "results"),
         log=lambda _: None,
     )
 
 
 def test_every_output_with_hand_computed_values(tmp_path):
     document = run(tmp_path, build(tmp_path))
-    out = AnalysisOutputs.under(tmp_path / "results")
+    out = outputs(tmp_path / "results")
     assert len(set(out.paths())) == 11
     for path in out.paths():
         assert path.is_file() and path.stat().st_size > 0
@@ -181,7 +187,7 @@ def test_quadratic_estimator_reads_lambda_between_grid_weights(tmp_path):
     C vertex 1/4; the temporal table marks the grid weight nearest λ*."""
     settings = AnalysisSettings(metric="recall@5", selection="test", bootstrap=100)
     document = run(tmp_path, build(tmp_path), settings)
-    out = AnalysisOutputs.under(tmp_path / "results")
+    out = outputs(tmp_path / "results")
     optimal = pd.read_csv(out.optimal_weights).set_index("domain")
     assert optimal["weight_optimal"].to_dict() == pytest.approx({"A": 1.0, "B": 5 / 12, "C": 0.25})
     assert optimal["weight_nearest"].to_dict() == {"A": 1.0, "B": 0.5, "C": 0.5}
@@ -201,18 +207,18 @@ def test_statistic_period_and_form_follow_the_settings(tmp_path):
     records = build(tmp_path)
     settings = AnalysisSettings(metric="recall@5", selection="test", recency_period="test")
     run(tmp_path, records, settings)
-    optimal = pd.read_csv(AnalysisOutputs.under(tmp_path / "results").optimal_weights)
+    optimal = pd.read_csv(outputs(tmp_path / "results").optimal_weights)
     assert optimal.set_index("domain")["recency"].to_dict() == SHARE_TEST
     settings = AnalysisSettings(metric="recall@5", recency_statistic="mean_item_age_days")
     run(tmp_path, records, settings)
-    optimal = pd.read_csv(AnalysisOutputs.under(tmp_path / "results").optimal_weights)
+    optimal = pd.read_csv(outputs(tmp_path / "results").optimal_weights)
     expected = {d: pytest.approx(100 * (1 - s)) for d, s in SHARE_P2.items()}
     assert optimal.set_index("domain")["recency"].to_dict() == expected
 
 
 def test_too_few_points_write_a_null_fit_with_a_note(tmp_path):
     run(tmp_path, build(tmp_path, sweep_domains=("A", "B")))
-    out = AnalysisOutputs.under(tmp_path / "results")
+    out = outputs(tmp_path / "results")
     written = json.loads(out.regression_json.read_text())
     assert written["pooled"]["slope"] is None and "only 2 point" in written["pooled"]["note"]
     assert written["per_paradigm"]["title"]["r2"] is None
@@ -223,14 +229,14 @@ def test_too_few_points_write_a_null_fit_with_a_note(tmp_path):
 def test_no_merges_still_write_every_output(tmp_path):
     records = [r for r in build(tmp_path) if r["kind"] in ("cell", "pooled")]
     run(tmp_path, records)
-    out = AnalysisOutputs.under(tmp_path / "results")
+    out = outputs(tmp_path / "results")
     assert all(p.is_file() for p in out.paths())
     assert pd.read_csv(out.temporal).empty and "weight" in pd.read_csv(out.temporal).columns
     assert "only 0 point" in json.loads(out.regression_json.read_text())["pooled"]["note"]
 
 
 def _outputs_untouched(root: Path, before: str) -> None:
-    out = AnalysisOutputs.under(root / "results")
+    out = outputs(root / "results")
     assert out.cells.read_text() == before
     assert [p for p in out.paths() if p.exists()] == [out.cells]
     assert [p.name for p in (root / "results").rglob(".*")] == []
@@ -238,7 +244,7 @@ def _outputs_untouched(root: Path, before: str) -> None:
 
 def test_missing_input_names_the_file_and_writes_nothing(tmp_path):
     records = build(tmp_path)
-    out = AnalysisOutputs.under(tmp_path / "results")
+    out = outputs(tmp_path / "results")
     out.cells.parent.mkdir(parents=True)
     out.cells.write_text("earlier run\n")
     missing = tmp_path / "metrics/title/temporal-B-p1+p2-linear-w0.50/B.json"
@@ -267,7 +273,7 @@ def test_unevaluated_metric_and_missing_statistic_are_named(tmp_path):
 
 def test_failure_while_writing_leaves_nothing(tmp_path, monkeypatch):
     records = build(tmp_path)
-    out = AnalysisOutputs.under(tmp_path / "results")
+    out = outputs(tmp_path / "results")
     out.cells.parent.mkdir(parents=True)
     out.cells.write_text("earlier run\n")
 
@@ -282,14 +288,14 @@ def test_failure_while_writing_leaves_nothing(tmp_path, monkeypatch):
 
 def test_valid_protocol_selects_on_held_out_users(tmp_path):
     run(tmp_path, build(tmp_path), AnalysisSettings(metric="recall@5", bootstrap=0))
-    temporal = pd.read_csv(AnalysisOutputs.under(tmp_path / "results").temporal)
+    temporal = pd.read_csv(outputs(tmp_path / "results").temporal)
     for row in temporal.itertuples():
         held = [user_draw(0, row.domain, u) < 0.5 for u in users()]
         n_hits = SWEEPS[row.domain][WEIGHTS.index(row.weight)]  # users u0..u{n-1} are hits
         assert (row.n_selection_users, row.n_test_users) == (sum(held), 8 - sum(held))
         assert row.selection == pytest.approx(sum(held[:n_hits]) / sum(held))
         assert row.test == pytest.approx((n_hits - sum(held[:n_hits])) / (8 - sum(held)))
-    written = json.loads(AnalysisOutputs.under(tmp_path / "results").regression_json.read_text())
+    written = json.loads(outputs(tmp_path / "results").regression_json.read_text())
     assert written["selection"]["protocol"] == "valid"
     assert written["selection"]["valid_fraction"] == 0.5
     assert written["pooled"]["slope_ci"] is None  # bootstrap: 0

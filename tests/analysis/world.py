@@ -10,7 +10,7 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from mmgrid.evaluate.metrics import metrics_from_ranks, rank_table
-from mmgrid.grid import MS_PER_DAY, date_to_ms
+from mmgrid.periods import MS_PER_DAY, date_to_ms
 
 KS = (5, 10)
 T0 = date_to_ms("2023-01-15")

@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from mmgrid.grid import date_to_ms
+from mmgrid.periods import date_to_ms
 
 HEADER = "user_id,parent_asin,rating,timestamp"
 

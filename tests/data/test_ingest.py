@@ -11,11 +11,11 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from mmgrid.data.ingest import IngestSettings, ingest_domain, settings_from_params
+from mmgrid.data.ingest import IngestSettings, ingest_domain
 from mmgrid.data.kcore import kcore_mask
 from mmgrid.errors import InputError
-from mmgrid.grid import Period, date_to_ms
 from mmgrid.items.text import truncate_description
+from mmgrid.periods import Period, date_to_ms
 from tests.data.rawfiles import byte_tokenizer, ms, write_meta, write_ratings
 
 PERIODS = (
@@ -340,24 +340,6 @@ def test_metadata_of_another_domain_is_named(tmp_path):
     meta = write_meta(tmp_path / "meta_D.jsonl.gz", {"zz": ("Other", [])})
     with pytest.raises(InputError, match=r"meta_D\.jsonl\.gz: none of the 2 items .* same domain"):
         ingest_domain("D", ratings, meta, settings(), **outputs(tmp_path))
-
-
-def test_token_cut_needs_a_base_model_directory():
-    from mmgrid.data.ingest import ingest_params
-
-    data = {
-        "description_max_chars": 200,
-        "description_max_tokens": 64,
-        "kcore_mode": "iterative",
-        "meta_text": "normalized",
-        "recency_days": [90, 30],
-    }
-    config = {"periods": {}, "kcore": 5, "data": data, "base": {"path": None}}
-    with pytest.raises(InputError, match=r"data.description_max_tokens .* needs base.path"):
-        ingest_params(config)
-    params = ingest_params({**config, "base": {"path": "models/Qwen3-0.6B"}})
-    assert params["description_max_tokens"] == 64 and params["recency_days"] == [30, 90]
-    assert settings_from_params({**params, "periods": {}}).description_max_tokens == 64
 
 
 def write_raw(tmp: Path, ratings: list[bytes], meta: list[bytes]) -> tuple[Path, Path]:

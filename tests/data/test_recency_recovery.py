@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mmgrid.data.ingest import IngestSettings, ingest_domain
 from mmgrid.data.synthetic import generate_domain, settings_from_config
-from mmgrid.grid import periods_from_config
+from mmgrid.periods import periods_from_config
 
 PERIODS = {
     "pretrain": ["2017-07-01", "2022-07-01"],

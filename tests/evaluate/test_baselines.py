@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from mmgrid.evaluate.baselines import BASELINES, evaluate_baselines
-from mmgrid.grid import Period
+from mmgrid.periods import Period
 
 DAY = 86_400_000
 OLD = Period("phase1", 0, 10 * DAY)

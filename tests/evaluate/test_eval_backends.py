@@ -12,8 +12,8 @@ import torch
 from mmgrid.errors import InputError
 from mmgrid.evaluate import generate, settings_from_config, static_cache
 from mmgrid.evaluate.backends import backend, prepare
-from mmgrid.evaluate.evaluate import read_test_samples
 from mmgrid.evaluate.generate import answer_prompt_ids, sid_token_ids
+from mmgrid.evaluate.model_evaluation import read_test_samples
 from mmgrid.evaluate.static_cache import TrieTables
 from mmgrid.evaluate.trie import SidTrie
 from mmgrid.items.index import load_index

@@ -148,33 +148,34 @@ def test_batch_evaluation_equals_one_model_at_a_time(eval_world, tmp_path, parad
 
 @pytest.mark.parametrize("paradigm", ["semid", "title"])
 def test_evaluation_job_writes_every_model_of_its_batch(eval_world, tmp_path, paradigm):
-    """The workflow's job: each model's directory holds what evaluating it alone gives."""
-    import dataclasses
-
-    from mmgrid.evaluate.batch import evaluate_batch
+    """The paradigm's evaluation job (the workflow's, from its JSON params): each model's
+    directory holds what evaluating it alone gives."""
     from mmgrid.items.settings import DEFAULT_ENCODER
+    from mmgrid.paradigms import PARADIGMS
+    from mmgrid.paradigms.chat_paradigm import ChatBatchJob, ChatDomainFiles
+    from mmgrid.paradigms.protocol import ModelToEvaluate
 
     run(eval_world, paradigm, tmp_path / "single")
     samples = eval_world.get(f"{paradigm}_samples", eval_world["semid_samples"])
-    job = {
-        "paradigm": paradigm,
-        "settings": dataclasses.asdict(settings_from_config(FAST)),
-        "seed": 11,
-        "encoder": DEFAULT_ENCODER,
-        "reference_ms": TEST_START,
-        "domains": {
-            "Books": {
-                "samples": str(samples),
-                "index": str(eval_world["index"]),
-                "shards": [str(p) for p in eval_world["shards"]],
-            }
+    job = ChatBatchJob(
+        paradigm=paradigm,
+        settings=settings_from_config(FAST),
+        seed=11,
+        encoder=DEFAULT_ENCODER,
+        reference_ms=TEST_START,
+        domains={
+            "Books": ChatDomainFiles(
+                samples=str(samples),
+                index=str(eval_world["index"]),
+                shards=tuple(str(p) for p in eval_world["shards"]),
+            )
         },
-        "models": [
-            {"path": str(eval_world["model"]), "domains": ["Books"], "out": str(tmp_path / m)}
+        models=tuple(
+            ModelToEvaluate(str(eval_world["model"]), ("Books",), str(tmp_path / m))
             for m in ("a", "b")
-        ],
-    }
-    evaluate_batch(job, log=lambda _: None)
+        ),
+    )
+    PARADIGMS[paradigm].evaluate(job.to_params(), threads=1, log=lambda _: None)
     for out in ("a", "b"):
         assert sorted(p.name for p in (tmp_path / out).iterdir()) == [
             "Books.json",

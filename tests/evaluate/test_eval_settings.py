@@ -6,7 +6,7 @@ import pytest
 
 from mmgrid.errors import InputError
 from mmgrid.evaluate.settings import EvalSettings, settings_from_config
-from mmgrid.grid import date_to_ms
+from mmgrid.periods import date_to_ms
 
 
 def test_defaults_are_the_study():

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mmgrid.hllm.data import EvalCases, cases_from_shards
+from mmgrid.hllm.item_sequences import EvalCases, cases_from_shards
 from tests.conftest import one_thread
 from tests.hllm.world import HLLM, TRAIN, World, build_world, period
 

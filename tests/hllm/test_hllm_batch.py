@@ -1,14 +1,15 @@
-"""The workflow's HLLM evaluation job (several models, test users drawn once) and pooled data."""
+"""The hllm paradigm's evaluation job (several models, test users drawn once) and pooled data."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import pandas as pd
 
-from mmgrid.hllm.batch import evaluate_hllm_batch
-from mmgrid.hllm.data import cases_from_shards, read_catalogue
-from mmgrid.hllm.evaluate import evaluate_hllm
+from mmgrid.evaluate.settings import settings_from_config as evaluate_settings
+from mmgrid.hllm.item_sequences import cases_from_shards, read_catalogue
+from mmgrid.hllm.ranking import evaluate_hllm
+from mmgrid.paradigms import PARADIGMS
+from mmgrid.paradigms.hllm import HllmBatchJob, HllmDomainFiles
+from mmgrid.paradigms.protocol import ModelToEvaluate
 from mmgrid.samples.targets import evaluation_users_seed
 from tests.hllm.conftest import quiet
 from tests.hllm.world import DOMAIN, HLLM, period
@@ -16,22 +17,21 @@ from tests.hllm.world import DOMAIN, HLLM, period
 
 def test_batch_job_equals_one_model_at_a_time(world, pretrain_cell, phase1_cell, tmp_path):
     test = period("test")
-    job = {
-        "paradigm": "hllm",
-        "settings": {"k": [5, 10], "device": "cpu"},
-        "seed": 7,
-        "hllm": dataclasses.asdict(HLLM),
-        "test_period": dataclasses.asdict(test),
-        "max_users": 40,
-        "domains": {
-            DOMAIN: {"shards": [str(p) for p in world.shards.values()], "item_table": world.items}
+    job = HllmBatchJob(
+        settings=evaluate_settings({"k": [5, 10], "device": "cpu"}),
+        seed=7,
+        hllm=HLLM,
+        test_period=test,
+        max_users=40,
+        domains={
+            DOMAIN: HllmDomainFiles(tuple(str(p) for p in world.shards.values()), str(world.items))
         },
-        "models": [
-            {"path": str(cell), "domains": [DOMAIN], "out": str(tmp_path / name)}
+        models=tuple(
+            ModelToEvaluate(str(cell), (DOMAIN,), str(tmp_path / name))
             for name, cell in (("pretrain", pretrain_cell[0]), ("phase1", phase1_cell[0]))
-        ],
-    }
-    evaluate_hllm_batch(job, log=quiet)
+        ),
+    )
+    PARADIGMS["hllm"].evaluate(job.to_params(), threads=1, log=quiet)
     # the test users of every paradigm's samples file
     cases = cases_from_shards(
         list(world.shards.values()),

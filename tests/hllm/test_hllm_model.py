@@ -14,7 +14,7 @@ from safetensors.torch import load_file, save_file
 
 from mmgrid.errors import InputError
 from mmgrid.hllm.checkpoint import build_hllm_base, load_hllm, read_config
-from mmgrid.hllm.data import item_texts, read_catalogue
+from mmgrid.hllm.item_sequences import item_texts, read_catalogue
 from mmgrid.hllm.model import last_states, tokenize_items
 from mmgrid.hllm.settings import HllmSettings
 from tests.hllm.conftest import quiet

@@ -12,11 +12,11 @@ import torch
 from safetensors.torch import load_file
 
 from mmgrid.atomic import atomic_dir
-from mmgrid.hllm.cell import fit_hllm, save_cell
 from mmgrid.hllm.checkpoint import load_hllm, save_hllm
-from mmgrid.hllm.data import item_texts, read_catalogue
-from mmgrid.hllm.evaluate import score_users
+from mmgrid.hllm.item_sequences import item_texts, read_catalogue
 from mmgrid.hllm.model import tokenize_items
+from mmgrid.hllm.ranking import score_users
+from mmgrid.hllm.training import fit_hllm, save_cell
 from mmgrid.models.loading import stored_dtype
 from tests.devices import DEVICES, assert_trained_in_float32
 from tests.hllm.conftest import quiet

@@ -1,5 +1,5 @@
 """A tiny HLLM world: one domain's items, period shards with a learnable next-item rule, and a
-random tiny Qwen3 base LLM built with :mod:`mmgrid.models.base`."""
+random tiny Qwen3 base LLM built with :mod:`mmgrid.train.base_llm`."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mmgrid.grid import Period, date_to_ms
 from mmgrid.hllm.settings import STUDY_PROMPT, HllmSettings
 from mmgrid.models.settings import ModelSettings
+from mmgrid.periods import Period, date_to_ms
 from mmgrid.train.settings import CellTrainSettings
 from tests.models.catalog import make_items
 
@@ -70,8 +70,8 @@ def make_interactions(items: pd.DataFrame, n_users: int, seed: int) -> pd.DataFr
 
 
 def build_world(root: Path, seed: int = 0) -> World:
-    from mmgrid.models.base import build_model
     from mmgrid.models.tokenizer import train_tokenizer
+    from mmgrid.train.base_llm import build_model
 
     items = make_items(DOMAIN, 80, seed)
     items_path = root / "items.parquet"

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from mmgrid.merge.dare import drop_mask
+from mmgrid.merge.drop_masks import drop_mask
 from mmgrid.merge.dtypes import from_fp32, to_fp32
 from mmgrid.merge.methods import ties
 from mmgrid.merge.select import (
@@ -137,7 +137,7 @@ def test_dare_masks_do_not_depend_on_chunking():
 
 def test_engine_does_not_import_torch():
     code = (
-        "import sys, mmgrid.merge, mmgrid.merge.cli, mmgrid.merge.engine, mmgrid.merge.lora;"
+        "import sys, mmgrid.merge, mmgrid.merge.merge_cli, mmgrid.merge.engine, mmgrid.merge.lora;"
         "assert 'torch' not in sys.modules, 'torch imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

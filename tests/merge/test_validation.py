@@ -10,7 +10,7 @@ import torch
 from merge_fixtures import base_and_two, random_state, write_checkpoint
 
 from mmgrid.errors import InputError
-from mmgrid.merge import engine, load_spec, merge
+from mmgrid.merge import load_spec, merge, streaming
 from mmgrid.merge.safetensors_io import FileReader
 
 
@@ -127,7 +127,7 @@ def test_reference_required(ckpts, tmp_path, no_reads):
 
 def test_failure_mid_merge_leaves_no_output(ckpts, tmp_path, monkeypatch):
     calls = {"n": 0}
-    real = engine._Engine.write
+    real = streaming.Streamer.write
 
     def boom(self, *a):
         calls["n"] += 1
@@ -135,7 +135,7 @@ def test_failure_mid_merge_leaves_no_output(ckpts, tmp_path, monkeypatch):
             raise RuntimeError("disk full")
         return real(self, *a)
 
-    monkeypatch.setattr(engine._Engine, "write", boom)
+    monkeypatch.setattr(streaming.Streamer, "write", boom)
     with pytest.raises(RuntimeError):
         merge(spec_for(ckpts), tmp_path / "out", chunk_elems=64)
     assert not (tmp_path / "out").exists()
@@ -143,7 +143,7 @@ def test_failure_mid_merge_leaves_no_output(ckpts, tmp_path, monkeypatch):
 
 
 def test_yaml_spec_relative_paths_and_cli(ckpts, tmp_path):
-    from mmgrid.merge.cli import main
+    from mmgrid.merge.merge_cli import main
 
     (tmp_path / "spec.yaml").write_text(
         "method: linear\ninputs:\n  - {name: a, path: a, weight: 1}\n  - {name: b, path: b}\n"

@@ -2,11 +2,11 @@ import pytest
 import torch
 
 from mmgrid.errors import InputError
-from mmgrid.models.base import build_model
 from mmgrid.models.settings import ModelSettings
 from mmgrid.models.tokenizer import train_tokenizer
 from mmgrid.models.vocab import add_semantic_id_tokens
 from mmgrid.seeding import derive_seed
+from mmgrid.train.base_llm import build_model
 from tests.models.catalog import make_items
 from tests.tiny_models import tiny_qwen3
 

@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from mmgrid.errors import InputError
-from mmgrid.grid import Period, date_to_ms
+from mmgrid.periods import Period, date_to_ms
 from mmgrid.samples.build import build_samples
 from mmgrid.samples.sequences import load_sequences
 from mmgrid.samples.settings import SampleSettings, settings_from_config

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -15,6 +16,21 @@ SNAKEMAKE = Path(sys.executable).with_name("snakemake")
 TINY = ROOT / "tests" / "config.tiny.yaml"
 # files that record wall times (everything else of a rerun must be byte-identical)
 NONDETERMINISTIC = {"report.json", "train.json", "train_log.csv", "merge.json"}
+# every deterministic output of a run, by folder under results/
+RESULT_FOLDERS = (
+    "raw",
+    "shards",
+    "items",
+    "stats",
+    "samples",
+    "index",
+    "checkpoints",
+    "merged",
+    "metrics",
+    "tables",
+    "regression",
+    "figures",
+)
 
 
 def command(workdir: Path, *args: str, configfile: Path | None = None) -> list[str]:
@@ -29,14 +45,19 @@ ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONHASHSEED": "0"}
 
 
 def snakemake(
-    workdir: Path, *args: str, configfile: Path | None = None, check: bool = True
+    workdir: Path,
+    *args: str,
+    configfile: Path | None = None,
+    check: bool = True,
+    env: Mapping[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run the workflow's Snakefile in ``workdir`` (default config: the repository's config.yaml)."""
+    """Run the workflow's Snakefile in ``workdir`` (default config: the repository's config.yaml;
+    ``env``: extra environment variables)."""
     proc = subprocess.run(
         command(workdir, *args, configfile=configfile),
         capture_output=True,
         text=True,
-        env=ENV,
+        env={**ENV, **(env or {})},
         check=False,
     )
     if check and proc.returncode != 0:
@@ -67,3 +88,12 @@ def copy_run(run: Path, tmp_path: Path) -> Path:
     work = tmp_path / "copy"
     shutil.copytree(run, work, symlinks=True)
     return work
+
+
+def assert_same_outputs(run: Path, other: Path) -> None:
+    """Every deterministic output file of ``run`` exists in ``other`` with the same bytes."""
+    for sub in RESULT_FOLDERS:
+        for f in (run / "results" / sub).rglob("*"):
+            if f.is_file() and f.name not in NONDETERMINISTIC:
+                twin = other / f.relative_to(run)
+                assert f.read_bytes() == twin.read_bytes(), f

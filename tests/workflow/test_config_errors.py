@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from mmgrid.errors import InputError
-from mmgrid.workflow_config import check_config
-from tests.test_workflow_config import TINY, mutate, tiny
+from mmgrid.study import Study
+from tests.study.test_config_checks import TINY, mutate, tiny
 from tests.workflow.smk import snakemake
 
 pytestmark = pytest.mark.workflow
@@ -46,13 +46,13 @@ def test_config_mistakes_fail_the_dry_run_naming_the_key(tmp_path, config, messa
 
 def test_fuzzed_configs_fail_or_pass_the_dry_run_as_the_check_says(tmp_path):
     """A few fuzz cases through real dry runs (each takes seconds; the many run in
-    tests/test_workflow_config.py through the same check)."""
+    tests/study/test_config_checks.py through the same check)."""
     rng = random.Random(7)
     cases = {"pass": None, "fail": None}
     while None in cases.values():
         config = mutate(TINY, rng)
         try:
-            check_config(config)
+            Study.from_config(config)
             cases["pass"] = cases["pass"] or config
         except InputError as e:
             cases["fail"] = cases["fail"] or (config, str(e))

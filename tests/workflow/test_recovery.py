@@ -19,7 +19,7 @@ import yaml
 
 from mmgrid.cli import main
 from mmgrid.temporaries import PREFIX
-from tests.test_workflow_config import permuted
+from tests.study.test_config_checks import permuted
 from tests.workflow.smk import (
     ENV,
     NONDETERMINISTIC,

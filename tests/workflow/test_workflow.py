@@ -5,13 +5,21 @@ from __future__ import annotations
 import gzip
 import json
 import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
 import yaml
 
 from mmgrid.manifest import sha256_file
-from tests.workflow.smk import NONDETERMINISTIC, ROOT, TINY, copy_run, planned_jobs, snakemake
+from tests.workflow.smk import (
+    ROOT,
+    TINY,
+    assert_same_outputs,
+    copy_run,
+    planned_jobs,
+    snakemake,
+)
 
 pytestmark = pytest.mark.workflow
 
@@ -47,8 +55,7 @@ def grid_jobs(
         "ingest": n_domains,
         "data_summary": 1,
         "item_index": n_domains,
-        "base_semid": 1,
-        **({"base_hllm": 1} if hllm else {}),
+        "paradigm_base": 1 + hllm,  # semid's (and hllm's)
         "samples": lm_paradigms * n_domains * periods,
         "train": paradigms * n_domains * (periods - 1),
         "train_pooled": paradigms,
@@ -118,9 +125,26 @@ def test_amazon2023_missing_files_are_named(tmp_path):
     assert "Books.csv.gz" in proc.stdout + proc.stderr
 
 
-def test_slurm_profile_dry_run(tmp_path):
-    proc = snakemake(tmp_path, "--profile", str(ROOT / "profiles" / "slurm"), "--dry-run")
-    assert "ingest" in proc.stdout
+def test_slurm_profile_groups_short_jobs_into_fewer_submissions(tmp_path):
+    profile = str(ROOT / "profiles" / "slurm")
+    planned = snakemake(tmp_path, "--profile", profile, "--dry-run", "all", configfile=TINY).stdout
+    # a submission is a group job or an ungrouped rule but the local rules manifest and all
+    groups = Counter(re.findall(r"Group job (\w+) ", planned))
+    rules = re.findall(r"^rule (\w+):", planned, re.M)
+    single = sorted(r for r in rules if r not in ("manifest", "all"))
+    assert re.search(r"^total +75$", planned, re.M)
+    # per domain its data jobs; per paradigm and domain the training chain with its cells'
+    # evaluation, per paradigm the pooled task base with its evaluation; per merge family its
+    # merges with their evaluation
+    assert groups == {"data": 2, "train": 2 * 2 + 2, "merges": 2 * 3}
+    assert single == ["analysis", "base", "data_summary", "paradigm_base"]
+    # without groups every one of the 73 cluster jobs is a submission of its own
+    ungrouped = snakemake(
+        tmp_path, "--profile", profile, "--dry-run", "all", "--config", "job_groups=[]",
+        configfile=TINY,
+    ).stdout  # fmt: skip
+    assert "Group job" not in ungrouped
+    assert len(re.findall(r"^rule \w+:", ungrouped, re.M)) == 73 + 2
 
 
 def test_tiny_run_writes_every_stage(tiny_run):
@@ -147,7 +171,7 @@ def test_tiny_run_writes_every_stage(tiny_run):
 def test_merged_models_load_and_semid_keeps_the_source_domains_id_rows(tiny_run):
     from transformers import AutoModelForCausalLM
 
-    from mmgrid.merge_grid import semantic_id_rows
+    from mmgrid.merge.grid_job import semantic_id_rows
 
     merged = (
         tiny_run / "results/merged/semid/cross-phase2-Books+Video_Games-ties-ref_pooled-src_Books"
@@ -257,9 +281,9 @@ def test_every_model_has_metric_files_for_its_domains(tiny_run):
 def test_analysis_tables_regression_and_figures(tiny_run):
     import pandas as pd
 
-    from mmgrid.analysis import AnalysisOutputs
+    from mmgrid.study.layout import Layout
 
-    for path in AnalysisOutputs.under(tiny_run / "results").paths():
+    for path in (tiny_run / p for p in Layout().analysis().paths()):
         assert path.is_file() and path.stat().st_size > 0, path
     optimal = pd.read_csv(tiny_run / "results/tables/optimal_weights.csv")
     assert sorted(zip(optimal["paradigm"], optimal["domain"], strict=True)) == [
@@ -304,25 +328,7 @@ def test_second_dry_run_has_nothing_to_do(tiny_run):
 
 def test_rerun_is_byte_identical(tiny_run, tmp_path):
     snakemake(tmp_path, "--cores", "2", "results/all", configfile=TINY)
-    subs = (
-        "raw",
-        "shards",
-        "items",
-        "stats",
-        "samples",
-        "index",
-        "checkpoints",
-        "merged",
-        "metrics",
-        "tables",
-        "regression",
-        "figures",
-    )
-    for sub in subs:
-        for f in (tiny_run / "results" / sub).rglob("*"):
-            if f.is_file() and f.name not in NONDETERMINISTIC:
-                twin = tmp_path / f.relative_to(tiny_run)
-                assert f.read_bytes() == twin.read_bytes(), f
+    assert_same_outputs(tiny_run, tmp_path)
 
 
 def test_changing_one_raw_file_reruns_only_that_domains_data_jobs(tiny_run, tmp_path):

@@ -1,39 +1,46 @@
-"""Merge methods: pure functions on float32 chunks, one module each, behind a registry."""
+"""Merge methods: pure functions on float32 blocks, one module each, and the registry of them.
+
+Each module declares a :class:`~mmgrid.merge.methods.descriptor.MergeMethod` (``METHOD``) with
+its option parser, whether it needs a reference, its passes and its block combine.
+:data:`METHODS` lists them by name; ``mask_merging`` is the DARE + TIES preset under the
+study's name. The spec parser, the planner, the engine, the workflow's merge grid and the
+config schema (checked by a test) all read this registry.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from mmgrid.errors import InputError
-from mmgrid.merge.fields import Fields
 from mmgrid.merge.methods import dare, extrapolate, linear, task_arithmetic, ties
+from mmgrid.merge.methods.descriptor import MergeMethod
 
-#: method name -> option parser. ``mask_merging`` is the DARE + TIES preset.
-PARSERS: dict[str, Callable[[Fields], Any]] = {
-    "linear": linear.parse,
-    "task_arithmetic": task_arithmetic.parse,
-    "extrapolate": extrapolate.parse,
-    "ties": ties.parse,
-    "dare": dare.parse,
+METHODS: dict[str, MergeMethod] = {
+    m.name: m
+    for m in (
+        linear.METHOD,
+        task_arithmetic.METHOD,
+        extrapolate.METHOD,
+        ties.METHOD,
+        dare.METHOD,
+        dare.MASK_MERGING,
+    )
 }
-ALIASES = {"mask_merging": ("dare", {"preset": "mask_merging"})}
-NAMES = tuple(PARSERS) + tuple(ALIASES)
+NAMES = tuple(METHODS)
 
 
-def parse_options(method: str, options: dict, where: str, source: str) -> Any:
-    """Validate ``options`` for ``method`` strictly and return its options dataclass."""
-    if method in ALIASES:
-        method, preset = ALIASES[method]
-        options = {**preset, **options}
-    if method not in PARSERS:
-        raise InputError(f"{source}: method: unknown method {method!r}; choose one of {NAMES}")
-    f = Fields(options, where, source)
-    opts = PARSERS[method](f)
-    f.done()
-    return opts
+def method(name: str, source: str = "merge spec") -> MergeMethod:
+    """The registered method ``name``; an unknown name fails naming ``source``."""
+    if name not in METHODS:
+        raise InputError(f"{source}: method: unknown method {name!r}; choose one of {NAMES}")
+    return METHODS[name]
 
 
-def canonical(method: str) -> str:
-    """The registry name behind an alias."""
-    return ALIASES[method][0] if method in ALIASES else method
+def parse_options(name: str, options: dict, where: str, source: str) -> Any:
+    """Validate ``options`` for method ``name`` strictly and return its options dataclass."""
+    return method(name, source).parse_options(options, where, source)
+
+
+def canonical(name: str) -> str:
+    """The name of the method the engine runs for ``name`` (an alias runs its base method)."""
+    return METHODS[name].runs

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mmgrid.merge.fields import Fields
+from mmgrid.merge.methods.descriptor import BlockOperands, MergeMethod
 
 STRATEGIES = ("linear_velocity", "moving_average", "acceleration", "exponential_decay")
 MIN_INPUTS = {"linear_velocity": 2, "moving_average": 2, "acceleration": 3, "exponential_decay": 1}
@@ -84,3 +85,20 @@ def combine_deltas(
     for d, w in zip(deltas[1:], weights[1:], strict=True):
         acc += d * np.float32(w)
     return target + acc
+
+
+def combine_block(ops: BlockOperands, opts: ExtrapolateOptions) -> np.ndarray:
+    if uses_deltas(opts):
+        return combine_deltas(ops.target(), ops.deltas(), opts)
+    return combine_values([ops.value(i) for i in range(len(ops.weights))], opts)
+
+
+METHOD = MergeMethod(
+    name="extrapolate",
+    parse=parse,
+    reads=lambda opts: "deltas" if uses_deltas(opts) else "values",
+    needs_reference=uses_deltas,
+    combine=combine_block,
+    weighted=False,
+    min_inputs=lambda opts: MIN_INPUTS[opts.strategy],
+)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mmgrid.merge.fields import Fields
+from mmgrid.merge.methods.descriptor import BlockOperands, MergeMethod
 
 
 @dataclass(frozen=True)
@@ -58,3 +59,29 @@ def combine(values: Sequence[np.ndarray], weights: Sequence[float], opts: Linear
     if opts.normalize:
         divide(acc, weight_total(weights))
     return acc
+
+
+def combine_block(ops: BlockOperands, opts: LinearOptions) -> np.ndarray:
+    return combine([ops.value(i) for i in range(len(ops.weights))], ops.weights, opts)
+
+
+def lora_coefficients(weights: Sequence[float], opts: LinearOptions) -> list[float]:
+    total = float(weight_total(weights)) if opts.normalize else 1.0
+    return [x / total for x in weights]
+
+
+def lora_problem(weights: Sequence[float], opts: LinearOptions, target_is_base: bool) -> str | None:
+    if not opts.normalize and weight_total(weights) != 1:
+        return "with normalize: false needs weights summing to 1"
+    return None
+
+
+METHOD = MergeMethod(
+    name="linear",
+    parse=parse,
+    reads=lambda _opts: "values",
+    needs_reference=lambda _opts: False,
+    combine=combine_block,
+    lora_coefficients=lora_coefficients,
+    lora_problem=lora_problem,
+)

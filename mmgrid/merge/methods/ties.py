@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mmgrid.merge.fields import Fields
+from mmgrid.merge.methods.descriptor import MergeMethod
 
 PRESETS: dict[str, dict[str, str]] = {
     "study": {
@@ -318,3 +319,8 @@ def finish(target: np.ndarray, merged: np.ndarray, opts: TiesOptions) -> np.ndar
     if opts.scale != 1.0:  # a product by 1 is exact (and the sum quiets NaN anyway)
         np.multiply(merged, np.float32(opts.scale), out=merged)
     return np.add(target, merged, out=merged)
+
+
+METHOD = MergeMethod(name="ties", parse=parse, ties=lambda opts: opts, source_weighted=True)
+"""TIES has no single-pass combine: the engine's TIES runner (:mod:`mmgrid.merge.ties_runner`)
+finds the thresholds in a first pass and merges in a second."""
