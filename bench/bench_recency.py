@@ -4,8 +4,10 @@
         [--configs config.yaml configs/null_recency.yaml] [--set key=value ...] [--cores 2] \
         [--keep DIR]
 
-For every config and seed the whole pipeline runs in its own work directory (nothing is shared)
-with a copy of the config holding ``seed`` and the ``--set`` overrides (dotted keys, YAML
+Each ``--configs`` file is read on top of the default ``config.yaml``, as Snakemake reads a
+``--configfile`` (``configs/null_recency.yaml`` holds only what differs). For every config and
+seed the whole pipeline runs in its own work directory (nothing is shared) with a copy of the
+resulting config holding ``seed`` and the ``--set`` overrides (dotted keys, YAML
 values): ``snakemake --cores N results/all``. From each run the script reads the regression
 (``results/regression/weight_vs_recency.json``), the optimal weights and the comparison with
 the baselines (``results/tables/{optimal_weights,baselines}.csv``) and prints Markdown tables:
@@ -35,6 +37,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from mmgrid.study.config import load_config_files
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIGS = [ROOT / "config.yaml", ROOT / "configs" / "null_recency.yaml"]
@@ -153,7 +157,7 @@ def main() -> None:
     results: dict[str, dict[int, dict[str, Any]]] = {}
     try:
         for path in args.configs:
-            config = with_overrides(yaml.safe_load(path.read_text()), args.settings)
+            config = with_overrides(load_config_files([ROOT / "config.yaml", path]), args.settings)
             name = path.stem
             for seed in args.seeds:
                 results.setdefault(name, {})[seed] = run(

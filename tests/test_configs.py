@@ -30,7 +30,7 @@ def test_default_plants_clearly_different_recency_per_domain() -> None:
 
 def test_null_recency_is_the_default_with_one_knob_for_every_domain() -> None:
     default = load_config_files([ROOT / "config.yaml"])
-    null = load_config_files([ROOT / "configs" / "null_recency.yaml"])
+    null = load_config_files([ROOT / "config.yaml", ROOT / "configs" / "null_recency.yaml"])
     knobs = _knobs(null)
     assert set(knobs.values()) == {0.5}
     assert sum(_knobs(default).values()) / len(knobs) == 0.5  # the default's mean knob

@@ -27,8 +27,8 @@ import pyarrow.parquet as pq
 from mmgrid.atomic import atomic_paths, dumps_json
 from mmgrid.errors import InputError
 from mmgrid.evaluate.metrics import metrics_from_ranks, rank_by_key, rank_table
-from mmgrid.periods import Period
 from mmgrid.items.index import read_items
+from mmgrid.periods import Period
 from mmgrid.samples.sequences import UserSequences, load_sequences
 from mmgrid.samples.targets import evaluation_targets, evaluation_users_seed
 from mmgrid.seeding import derive_seed

@@ -166,6 +166,14 @@ def test_layout_gives_rule_patterns_and_respects_base_path(tmp_path):
 def test_outputs_are_every_artefact_once(study):
     outputs = study.outputs()
     assert len(outputs) == len(set(outputs)) and all(o.startswith("results/") for o in outputs)
-    assert len(study.metric_outputs()) == len(study.models) == sum(map(len, study.batches.values()))
+    assert len(study.models) == sum(map(len, study.batches.values()))
+    # every model's metrics directory, then a metric and a rank file per baseline and domain
+    assert len(study.metric_outputs()) == len(study.models) + 2 * 2 * 2
+    assert study.metric_outputs()[-4:] == [
+        "results/metrics/baselines/MostPop/Video_Games.json",
+        "results/metrics/baselines/MostPop/Video_Games.ranks.parquet",
+        "results/metrics/baselines/Random/Video_Games.json",
+        "results/metrics/baselines/Random/Video_Games.ranks.parquet",
+    ]
     assert len(study.grid_outputs()) == 1 + 2 + 2 + 2 * 2 * 4 + 3 * (2 * 3 + 1)
     assert study.wildcard_constraints()["domain"] == "Books|Video_Games"
