@@ -32,7 +32,8 @@ for (eval_paradigm, eval_batch), eval_models in STUDY.batches.items():
             "../workflow_scripts/evaluate.py"
 
 
-# The non-learned baselines (MostPop, Random) on the same test users as every model, per domain.
+# The non-learned baselines (MostPop, Random) on the same test users as every model, per domain
+# (seconds of CPU: on a cluster, part of the domain's data submission).
 rule baselines:
     input:
         unpack(baseline_inputs),
@@ -42,6 +43,8 @@ rule baselines:
         PATHS.log("evaluate", "baselines", "{domain}"),
     benchmark:
         PATHS.benchmark("evaluate", "baselines", "{domain}")
+    group:
+        STUDY.job_group("data")
     conda:
         "../envs/cpu.yaml"
     threads: 1

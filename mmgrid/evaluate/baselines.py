@@ -8,7 +8,8 @@
 
 The test users are drawn exactly as the samples stage draws them
 (:func:`mmgrid.samples.targets.evaluation_targets` with the shared per-domain seed), so a
-baseline and every paradigm's models are scored on the same users and targets. The history of
+baseline and every paradigm's models are scored on the same users and targets, listed in the
+same order (:func:`~mmgrid.samples.targets.sample_order`). The history of
 a user is every interaction before the target. Outputs have the format of
 :mod:`mmgrid.evaluate.model_evaluation`: ``{domain}.json`` (metrics and provenance) and
 ``{domain}.ranks.parquet`` (each user's rank of the target).
@@ -30,7 +31,7 @@ from mmgrid.evaluate.metrics import metrics_from_ranks, rank_by_key, rank_table
 from mmgrid.items.index import read_items
 from mmgrid.periods import Period
 from mmgrid.samples.sequences import UserSequences, load_sequences
-from mmgrid.samples.targets import evaluation_targets, evaluation_users_seed
+from mmgrid.samples.targets import evaluation_targets, evaluation_users_seed, sample_order
 from mmgrid.seeding import derive_seed
 
 BASELINES = ("MostPop", "Random")
@@ -106,7 +107,9 @@ def evaluate_baselines(
     item_ids = read_items(items_path)["item_id"].tolist()
     row_of = {item: row for row, item in enumerate(item_ids)}
     rng = np.random.default_rng(evaluation_users_seed(seed, domain, test_period.name))
-    targets = evaluation_targets(seqs, test_period, max_users=max_users, rng=rng)
+    targets = sample_order(
+        seqs, evaluation_targets(seqs, test_period, max_users=max_users, rng=rng)
+    )
     unknown = sorted({seqs.items[t] for t in targets} - set(row_of))
     if unknown:
         raise InputError(

@@ -27,7 +27,12 @@ from mmgrid.periods import Period
 from mmgrid.samples import prompts
 from mmgrid.samples.sequences import load_sequences
 from mmgrid.samples.settings import SampleSettings
-from mmgrid.samples.targets import evaluation_targets, evaluation_users_seed, training_targets
+from mmgrid.samples.targets import (
+    evaluation_targets,
+    evaluation_users_seed,
+    sample_order,
+    training_targets,
+)
 from mmgrid.seeding import derive_seed
 
 PARADIGMS = ("title", "semid")
@@ -123,8 +128,7 @@ def build_samples(
     if paradigm == "semid" and not is_test and settings.item_corpus:
         records += _item_corpus(catalogue, settings, is_first, rng, wording)
     users = np.repeat(np.arange(len(seqs)), np.diff(seqs.offsets))
-    order = np.lexsort((seqs.users[users[rows]].astype(str), seqs.timestamps[rows]))
-    for r in rows[order]:
+    for r in sample_order(seqs, rows):
         start = max(int(seqs.offsets[users[r]]), int(r) - settings.max_history)
         history = list(seqs.items[start:r])
         target = seqs.items[r]

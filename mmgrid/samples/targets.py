@@ -67,3 +67,10 @@ def evaluation_targets(
     if max_users is not None and last.size > max_users:
         last = np.sort(rng.choice(last, size=max_users, replace=False))
     return last
+
+
+def sample_order(seqs: UserSequences, rows: np.ndarray) -> np.ndarray:
+    """``rows`` in the order the samples files list them (and every ranks file after them): by
+    timestamp, then user id."""
+    users = np.searchsorted(seqs.offsets, rows, side="right") - 1
+    return rows[np.lexsort((seqs.users[users].astype(str), seqs.timestamps[rows]))]

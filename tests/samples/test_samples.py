@@ -12,9 +12,9 @@ import pytest
 from mmgrid.errors import InputError
 from mmgrid.periods import Period, date_to_ms
 from mmgrid.samples.build import build_samples
-from mmgrid.samples.sequences import load_sequences
+from mmgrid.samples.sequences import UserSequences, load_sequences
 from mmgrid.samples.settings import SampleSettings, settings_from_config
-from mmgrid.samples.targets import evaluation_targets, training_targets
+from mmgrid.samples.targets import evaluation_targets, sample_order, training_targets
 
 PRE = Period("pretrain", date_to_ms("2020-01-01"), date_to_ms("2021-01-01"))
 PH1 = Period("phase1", date_to_ms("2021-01-01"), date_to_ms("2021-04-01"))
@@ -238,3 +238,15 @@ def test_every_paradigm_draws_the_same_test_users(data, tmp_path):
     assert drawn["title"] == drawn["semid"]
     other_seed = build_samples("title", "D", TEST, **{**kwargs, "seed": 4})
     assert other_seed.column("user_id").to_pylist() != drawn["title"]
+
+
+def test_sample_order_is_by_timestamp_then_user_id() -> None:
+    # users are sorted by id; rows 1 (u1 at t=5), 2 (u2 at t=5), 3 (u2 at t=9), 4 (u3 at t=1)
+    seqs = UserSequences(
+        users=np.array(["u1", "u2", "u3"]),
+        offsets=np.array([0, 2, 4, 5]),
+        items=np.array(["a", "b", "c", "d", "e"]),
+        timestamps=np.array([1, 5, 5, 9, 1]),
+    )
+    assert sample_order(seqs, np.array([3, 2, 1, 4])).tolist() == [4, 1, 2, 3]
+    assert sample_order(seqs, np.array([], dtype=np.int64)).tolist() == []

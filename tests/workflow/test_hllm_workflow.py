@@ -76,7 +76,8 @@ def test_analysis_covers_hllm(hllm_run):
     assert sorted(optimal["domain"]) == list(DOMAINS)
     assert set(optimal["paradigm"]) == {"hllm"}
     cells = pd.read_csv(work / "results/tables/cells.csv")
-    assert set(cells["paradigm"]) == {"hllm"}
+    assert set(cells["paradigm"]) == {"hllm", "baselines"}
+    assert set(cells.loc[cells["kind"] == "baseline", "model"]) == {"MostPop", "Random"}
 
 
 def test_estimate_counts_the_hllm_runs_sequences_and_queries(hllm_run, tmp_path):

@@ -70,8 +70,8 @@ def test_dry_run_default_config(tmp_path):
     n = len(yaml.safe_load((ROOT / "config.yaml").read_text())["domains"])
     assert n >= 4
     # merges: 2 pairs x (title: linear + 2 methods x 2 references = 5; semid: 5 per source = 10)
-    # + temporal: 4 domains x 3 weights x 2 paradigms; families: 2 pairs + 4 sweeps
-    assert jobs == {"synthetic_domain": n, "base": 1, **grid_jobs(n, 2 * 15 + 4 * 3 * 2, 2 + 4)}
+    # + temporal: 4 domains x 5 weights x 2 paradigms; families: 2 pairs + 4 sweeps
+    assert jobs == {"synthetic_domain": n, "base": 1, **grid_jobs(n, 2 * 15 + 4 * 5 * 2, 2 + 4)}
 
 
 def amazon_config(tmp_path: Path, placeholders: bool = True) -> Path:
@@ -132,19 +132,19 @@ def test_slurm_profile_groups_short_jobs_into_fewer_submissions(tmp_path):
     groups = Counter(re.findall(r"Group job (\w+) ", planned))
     rules = re.findall(r"^rule (\w+):", planned, re.M)
     single = sorted(r for r in rules if r not in ("manifest", "all"))
-    assert re.search(r"^total +75$", planned, re.M)
-    # per domain its data jobs; per paradigm and domain the training chain with its cells'
+    assert re.search(r"^total +77$", planned, re.M)
+    # per domain its data jobs and baselines; per paradigm and domain the training chain with its cells'
     # evaluation, per paradigm the pooled task base with its evaluation; per merge family its
     # merges with their evaluation
     assert groups == {"data": 2, "train": 2 * 2 + 2, "merges": 2 * 3}
     assert single == ["analysis", "base", "data_summary", "paradigm_base"]
-    # without groups every one of the 73 cluster jobs is a submission of its own
+    # without groups every one of the 75 cluster jobs is a submission of its own
     ungrouped = snakemake(
         tmp_path, "--profile", profile, "--dry-run", "all", "--config", "job_groups=[]",
         configfile=TINY,
     ).stdout  # fmt: skip
     assert "Group job" not in ungrouped
-    assert len(re.findall(r"^rule \w+:", ungrouped, re.M)) == 73 + 2
+    assert len(re.findall(r"^rule \w+:", ungrouped, re.M)) == 75 + 2
 
 
 def test_tiny_run_writes_every_stage(tiny_run):
@@ -383,7 +383,9 @@ def test_estimate_before_any_job_predicts_the_tiny_runs_tokens_and_queries(tiny_
         assert row.input_tokens == training["input_tokens"], row.name
         assert row.trained_tokens == training["trained_tokens"], row.name
     models = frame[frame["kind"] == "model"]
-    metrics = list((tiny_run / "results/metrics").glob("*/*"))
+    metrics = [
+        p for p in (tiny_run / "results/metrics").glob("*/*") if p.parent.name != "baselines"
+    ]
     assert len(models) == len(metrics)
     for row in models.itertuples():
         folder = tiny_run / "results/metrics" / row.paradigm / row.name
