@@ -16,11 +16,16 @@ the baselines (``results/tables/{optimal_weights,baselines}.csv``) and prints Ma
   Pearson r and p, and the run's wall time;
 - λ* per (config, seed, paradigm, domain) with its bootstrap interval and the recency statistic;
 - the last cells against MostPop per (config, seed, paradigm): ratio and difference with intervals;
+- the recency bias: the last training period's cells against the previous period's on new and
+  on old items, and in how many domains the last cell gains on new items and loses on old ones;
+- base model replacement: each cross-domain merge method's mean difference to the domains' own
+  checkpoints with the base LLM and with the pooled task base as reference;
 - the verdicts: a config whose name contains ``null`` is the negative control (its pooled slope
   interval must contain 0 for every seed); any other is the positive control (pooled slope > 0
   with an interval above 0, and every paradigm's slope > 0, for every seed).
 
-Work directories are removed unless ``--keep`` names where to leave them.
+Work directories are removed unless ``--keep`` names where to leave them; a later call with
+the same ``--keep`` reads the finished runs instead of running them again.
 """
 
 from __future__ import annotations
@@ -41,6 +46,8 @@ import yaml
 from mmgrid.study.config import load_config_files
 
 ROOT = Path(__file__).resolve().parents[1]
+METRIC = "ndcg@10"
+"""The metric of the recency-bias table (the default ``analysis.metric``)."""
 DEFAULT_CONFIGS = [ROOT / "config.yaml", ROOT / "configs" / "null_recency.yaml"]
 
 
@@ -59,17 +66,24 @@ def with_overrides(config: dict[str, Any], settings: list[str]) -> dict[str, Any
 
 
 def run(config: dict[str, Any], seed: int, work: Path, cores: int) -> dict[str, Any]:
-    """Run the pipeline for one seed in ``work``; its wall time and result files."""
-    work.mkdir(parents=True)
+    """Run the pipeline for one seed in ``work``; its wall time and result files. A ``work``
+    holding a finished run of the same config (``--keep`` of an earlier call) is read, not rerun."""
     cfg = work / "config.yaml"
-    cfg.write_text(yaml.safe_dump({**config, "seed": seed}, sort_keys=False))
-    cmd = [sys.executable, "-m", "snakemake", "results/all", "-s", str(ROOT / "Snakefile")]
-    cmd += ["-d", str(work), "--cores", str(cores), "--configfile", str(cfg)]
-    start = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    seconds = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"{work}: snakemake failed\n{done.stderr[-3000:]}")
+    text = yaml.safe_dump({**config, "seed": seed}, sort_keys=False)
+    timing = work / "wall_seconds.txt"
+    if (work / "results/all").is_file() and cfg.is_file() and cfg.read_text() == text:
+        seconds = float(timing.read_text()) if timing.is_file() else None
+    else:
+        work.mkdir(parents=True, exist_ok=True)
+        cfg.write_text(text)
+        cmd = [sys.executable, "-m", "snakemake", "results/all", "-s", str(ROOT / "Snakefile")]
+        cmd += ["-d", str(work), "--cores", str(cores), "--configfile", str(cfg)]
+        start = time.perf_counter()
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        seconds = time.perf_counter() - start
+        if done.returncode != 0:
+            raise SystemExit(f"{work}: snakemake failed\n{done.stderr[-3000:]}")
+        timing.write_text(f"{seconds:.1f}\n")
     results = work / "results"
 
     def table(name: str) -> list[dict[str, str]]:
@@ -81,11 +95,18 @@ def run(config: dict[str, Any], seed: int, work: Path, cores: int) -> dict[str, 
         "regression": json.loads((results / "regression/weight_vs_recency.json").read_text()),
         "optimal": table("optimal_weights"),
         "baselines": table("baselines"),
+        "cells": table("cells"),
+        "cross_domain": table("cross_domain"),
     }
 
 
 def _f(value: Any, fmt: str = "+.2f") -> str:
     return "n/a" if value in (None, "") else format(float(value), fmt)
+
+
+def _minutes(result: dict[str, Any]) -> str:
+    """The run's wall time in minutes (n/a for a kept run that did not record it)."""
+    return _f(result["seconds"] and result["seconds"] / 60, ".1f")
 
 
 def regression_rows(name: str, seed: int, result: dict[str, Any]) -> list[str]:
@@ -96,7 +117,7 @@ def regression_rows(name: str, seed: int, result: dict[str, Any]) -> list[str]:
         rows.append(
             f"| {name} | {seed} | {group} | {fit['n']} | {_f(fit['slope'])} | "
             f"[{_f(lo)}, {_f(hi)}] | {_f(fit['pearson_r'])} | {_f(fit['p_value'], '.3f')} | "
-            f"{result['seconds'] / 60:.1f} |"
+            f"{_minutes(result)} |"
         )
     return rows
 
@@ -119,6 +140,64 @@ def baseline_rows(name: str, seed: int, result: dict[str, Any]) -> list[str]:
         for r in result["baselines"]
         if r["baseline"] == "MostPop" and r["domain"] == "mean over domains"
     ]
+
+
+def _mean(values: list[float | None]) -> str:
+    """The mean of the known values and how many there are."""
+    known = [v for v in values if v is not None]
+    return f"{sum(known) / len(known):+.4f} ({len(known)} domains)" if known else "n/a"
+
+
+def recency_bias_rows(name: str, seed: int, result: dict[str, Any]) -> list[str]:
+    """Per paradigm: the last training period's cell against the one before it, on targets that
+    are new items and on old ones, and how many domains show the recency bias (gain on new,
+    loss on old)."""
+    cells = [r for r in result["cells"] if r["kind"] == "cell"]
+    periods = list(dict.fromkeys(r["period"] for r in cells))
+    last, before = periods[-1], periods[-2]
+    rows = []
+    for paradigm in sorted({r["paradigm"] for r in cells}):
+        at = {(r["domain"], r["period"]): r for r in cells if r["paradigm"] == paradigm}
+        domains = sorted({d for d, _ in at})
+        new, old = [], []
+        for d in domains:
+            for key, out in (("new_items", new), ("old_items", old)):
+                a, b = at[(d, last)][f"{METRIC}_{key}"], at[(d, before)][f"{METRIC}_{key}"]
+                out.append(None if "" in (a, b) else float(a) - float(b))
+        both = sum(
+            n is not None and o is not None and n > 0 > o for n, o in zip(new, old, strict=True)
+        )
+        rows.append(
+            f"| {name} | {seed} | {paradigm} | {last} vs {before} | {_mean(new)} | "
+            f"{_mean(old)} | {both} of {len(domains)} |"
+        )
+    return rows
+
+
+def cross_domain_rows(name: str, seed: int, result: dict[str, Any]) -> list[str]:
+    """Per paradigm and merge method: the mean difference to the domain's own checkpoint with
+    the base LLM and with the pooled task base as reference, and the share of the loss that
+    base model replacement recovers."""
+    rows = []
+    merged = [r for r in result["cross_domain"] if r["reference"] in ("base", "pooled")]
+    for paradigm, method in sorted({(r["paradigm"], r["method"]) for r in merged}):
+        mean = {}
+        for reference in ("base", "pooled"):
+            values = [
+                float(r["difference"])
+                for r in merged
+                if (r["paradigm"], r["method"], r["reference"]) == (paradigm, method, reference)
+            ]
+            mean[reference] = sum(values) / len(values) if values else None
+        base, pooled = mean["base"], mean["pooled"]
+        recovered = (
+            1 - pooled / base if base is not None and pooled is not None and base < 0 else None
+        )
+        rows.append(
+            f"| {name} | {seed} | {paradigm} | {method} | {_f(base, '+.4f')} | "
+            f"{_f(pooled, '+.4f')} | {_f(recovered and 100 * recovered, '.0f')} |"
+        )
+    return rows
 
 
 def verdict(name: str, results: dict[int, dict[str, Any]]) -> str:
@@ -163,9 +242,7 @@ def main() -> None:
                 results.setdefault(name, {})[seed] = run(
                     config, seed, root / f"{name}-seed{seed}", args.cores
                 )
-                print(
-                    f"{name} seed {seed}: {results[name][seed]['seconds'] / 60:.1f} min", flush=True
-                )
+                print(f"{name} seed {seed}: {_minutes(results[name][seed])} min", flush=True)
     finally:
         if args.keep is None:
             shutil.rmtree(root, ignore_errors=True)
@@ -186,6 +263,22 @@ def main() -> None:
     for name, by_seed in results.items():
         for seed, result in by_seed.items():
             print("\n".join(baseline_rows(name, seed, result)))
+    print(
+        "\n| config | seed | paradigm | cells | Δ on new items | Δ on old items "
+        "| domains: gain on new, loss on old |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for name, by_seed in results.items():
+        for seed, result in by_seed.items():
+            print("\n".join(recency_bias_rows(name, seed, result)))
+    print(
+        "\n| config | seed | paradigm | method | vs own, reference base | vs own, reference "
+        "pooled | loss recovered (%) |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for name, by_seed in results.items():
+        for seed, result in by_seed.items():
+            print("\n".join(cross_domain_rows(name, seed, result)))
     print()
     for name, by_seed in results.items():
         print(verdict(name, by_seed))
