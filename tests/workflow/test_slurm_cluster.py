@@ -115,8 +115,8 @@ def test_tiny_config_through_slurm_gives_the_local_results(slurm_run, tiny_run):
     work, _, log = slurm_run
     assert (work / "results" / "all").is_file()
     assert_same_outputs(tiny_run, work)  # tables, metrics, checkpoints: byte for byte
-    assert re.search(r"75 of 75 steps \(100%\) done", log)
-    # job groups: per domain its data jobs (2), data_summary, base, paradigm_base (semid), per
+    assert re.search(r"77 of 77 steps \(100%\) done", log)
+    # job groups: per domain its data jobs and baselines (2), data_summary, base, paradigm_base (semid), per
     # paradigm and domain the training chain with its cells' evaluation (4), per paradigm the
     # pooled task base with its evaluation (2) and each merge family with its evaluation (6),
     # analysis; `manifest` and `all` run locally
