@@ -246,39 +246,29 @@ def main() -> None:
     finally:
         if args.keep is None:
             shutil.rmtree(root, ignore_errors=True)
-    print("\n| config | seed | fit | n | slope | 95 % CI | Pearson r | p | run (min) |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for name, by_seed in results.items():
-        for seed, result in by_seed.items():
-            print("\n".join(regression_rows(name, seed, result)))
-    print("\n| config | seed | paradigm | domain | recency | λ* | 95 % CI | grid argmax |")
-    print("|---|---|---|---|---|---|---|---|")
-    for name, by_seed in results.items():
-        for seed, result in by_seed.items():
-            print("\n".join(weight_rows(name, seed, result)))
-    print(
-        "\n| config | seed | paradigm | last cells | MostPop | ratio [95 % CI] | difference [95 % CI] |"
+    tables = (
+        ("fit | n | slope | 95 % CI | Pearson r | p | run (min)", regression_rows),
+        ("paradigm | domain | recency | λ* | 95 % CI | grid argmax", weight_rows),
+        (
+            "paradigm | last cells | MostPop | ratio [95 % CI] | difference [95 % CI]",
+            baseline_rows,
+        ),
+        (
+            "paradigm | cells | Δ on new items | Δ on old items | domains: gain on new, loss on old",
+            recency_bias_rows,
+        ),
+        (
+            "paradigm | method | vs own, reference base | vs own, reference pooled "
+            "| loss recovered (%)",
+            cross_domain_rows,
+        ),
     )
-    print("|---|---|---|---|---|---|---|")
-    for name, by_seed in results.items():
-        for seed, result in by_seed.items():
-            print("\n".join(baseline_rows(name, seed, result)))
-    print(
-        "\n| config | seed | paradigm | cells | Δ on new items | Δ on old items "
-        "| domains: gain on new, loss on old |"
-    )
-    print("|---|---|---|---|---|---|---|")
-    for name, by_seed in results.items():
-        for seed, result in by_seed.items():
-            print("\n".join(recency_bias_rows(name, seed, result)))
-    print(
-        "\n| config | seed | paradigm | method | vs own, reference base | vs own, reference "
-        "pooled | loss recovered (%) |"
-    )
-    print("|---|---|---|---|---|---|---|")
-    for name, by_seed in results.items():
-        for seed, result in by_seed.items():
-            print("\n".join(cross_domain_rows(name, seed, result)))
+    for columns, rows in tables:
+        header = f"config | seed | {columns}"
+        print(f"\n| {header} |\n|{'---|' * (header.count('|') + 1)}")
+        for name, by_seed in results.items():
+            for seed, result in by_seed.items():
+                print("\n".join(rows(name, seed, result)))
     print()
     for name, by_seed in results.items():
         print(verdict(name, by_seed))
