@@ -1,4 +1,5 @@
-"""Paired, stratified bootstrap of a model against a baseline on the same users.
+"""Bootstrap intervals: the percentile interval every bootstrap of the analysis reports, and the
+paired, stratified bootstrap of a model against a baseline on the same users.
 
 Strata are domains: each holds one value per user for the model and for the baseline (the same
 users in the same order). The statistics are the mean over strata of the per-stratum means:
@@ -18,7 +19,11 @@ from typing import Any
 import numpy as np
 
 
-def _percentiles(samples: np.ndarray, confidence: float) -> tuple[float | None, float | None]:
+def percentile_interval(
+    samples: np.ndarray, confidence: float
+) -> tuple[float | None, float | None]:
+    """The central ``confidence`` percentile interval of the finite bootstrap ``samples``
+    (None, None when there is none)."""
     finite = samples[np.isfinite(samples)]
     if len(finite) == 0:
         return None, None
@@ -77,6 +82,6 @@ def paired_comparison(
     base_means /= len(pairs)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratios = np.where(base_means > 0, model_means / base_means, np.nan)
-    result["difference_ci"] = list(_percentiles(model_means - base_means, confidence))
-    result["ratio_ci"] = list(_percentiles(ratios, confidence))
+    result["difference_ci"] = list(percentile_interval(model_means - base_means, confidence))
+    result["ratio_ci"] = list(percentile_interval(ratios, confidence))
     return result

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mmgrid.analysis.bootstrap import percentile_interval
+
 UNIFORM = 0.5
 TIE_TOLERANCE = 1e-12
 TIE_RULE = "ties go to the weight closest to 0.5, then the smaller"
@@ -123,6 +125,5 @@ def bootstrap_weight(
         stars = quadratic_weights(weights, means)
     else:
         stars = np.array([estimate_weight(weights, list(row), estimator) for row in means])
-    alpha = (1.0 - confidence) / 2.0
-    low, high = np.quantile(stars, [alpha, 1.0 - alpha])
-    return WeightEstimate(weight, float(low), float(high), float(stars.std(ddof=1)), draws)
+    low, high = percentile_interval(stars, confidence)
+    return WeightEstimate(weight, low, high, float(stars.std(ddof=1)), draws)

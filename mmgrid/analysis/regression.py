@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mmgrid.analysis.bootstrap import percentile_interval
 from mmgrid.seeding import derive_seed
 
 MIN_POINTS = 3
@@ -110,9 +111,7 @@ def fit_line(
         slopes = bootstrap_slopes(xa, ya, bootstrap, seed, wa)
         fit["bootstrap_used"] = len(slopes)
         if len(slopes):
-            alpha = (1.0 - confidence) / 2.0
-            low, high = np.quantile(slopes, [alpha, 1.0 - alpha])
-            fit["slope_ci"] = [float(low), float(high)]
+            fit["slope_ci"] = list(percentile_interval(slopes, confidence))
     return fit
 
 
