@@ -19,7 +19,7 @@ are reported.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -92,13 +92,15 @@ def estimate_weight(weights: Sequence[float], scores: Sequence[float], estimator
 
 @dataclass(frozen=True)
 class WeightEstimate:
-    """λ* of one sweep with its bootstrap distribution summarised."""
+    """λ* of one sweep with its bootstrap distribution summarised; ``samples`` holds the λ* of
+    every draw (empty without draws) for a bootstrap that carries this uncertainty further."""
 
     weight: float
     ci_low: float | None
     ci_high: float | None
     se: float | None
     draws: int
+    samples: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False, compare=False)
 
 
 def bootstrap_weight(
@@ -126,4 +128,4 @@ def bootstrap_weight(
     else:
         stars = np.array([estimate_weight(weights, list(row), estimator) for row in means])
     low, high = percentile_interval(stars, confidence)
-    return WeightEstimate(weight, low, high, float(stars.std(ddof=1)), draws)
+    return WeightEstimate(weight, low, high, float(stars.std(ddof=1)), draws, stars)

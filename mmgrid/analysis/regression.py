@@ -1,10 +1,18 @@
 """The weight-vs-recency regression: λ* against a domain's item-recency statistic.
 
 An ordinary least-squares line (scikit-learn ``LinearRegression``) with R², Pearson r and its
-two-sided p-value (``scipy.stats.pearsonr``), and a percentile bootstrap interval of the slope:
-points are resampled with replacement (seeded), draws whose x values are all equal have no slope
-and are skipped, and the number of draws used is reported. With fewer than ``MIN_POINTS`` points
-or no spread in x there is no fit: every statistic is null and ``note`` says why.
+two-sided p-value (``scipy.stats.pearsonr``), and a percentile bootstrap interval of the slope.
+With fewer than ``MIN_POINTS`` points or no spread in x there is no fit: every statistic is null
+and ``note`` says why.
+
+The bootstrap has two levels when every point brings the bootstrap draws of its λ* (over its
+selection users, :mod:`.optimal`): each draw resamples the points with replacement and gives
+every resampled point a λ* drawn from its own bootstrap distribution, so the interval carries
+both the scatter between points and each λ*'s own uncertainty. Resampling both levels counts the
+within-point noise a second time (it is already part of the scatter), so the interval is
+conservative: wider than nominal rather than narrower. Without those draws only the points are
+resampled, as if each λ* were exact (``bootstrap_levels`` says which). Either way draws whose x
+values are all equal have no slope and are skipped, and the number of draws used is reported.
 
 A second, precision-weighted fit weights each point by 1 / se² of its λ* (the bootstrap standard
 error over selection users), with se floored at ``SE_FLOOR`` so that a λ* pinned to the end of
@@ -13,7 +21,7 @@ the grid in every draw does not take all the weight; its R² and Pearson r are w
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -37,18 +45,33 @@ def _null_fit(n: int, note: str) -> dict[str, Any]:
         "p_value": None,
         "slope_ci": None,
         "bootstrap_used": 0,
+        "bootstrap_levels": None,
         "note": note,
     }
 
 
+LEVELS_POINTS = "points"
+LEVELS_POINTS_USERS = "points, then each point's selection users"
+
+
 def bootstrap_slopes(
-    x: np.ndarray, y: np.ndarray, draws: int, seed: int, w: np.ndarray | None = None
+    x: np.ndarray,
+    y: np.ndarray,
+    draws: int,
+    seed: int,
+    w: np.ndarray | None = None,
+    y_samples: np.ndarray | None = None,
 ) -> np.ndarray:
     """(Weighted) least-squares slopes of ``draws`` resamples of the points; draws with equal x
-    are dropped."""
+    are dropped. With ``y_samples`` ``[points, k]`` (k bootstrap draws of each point's y) a
+    resampled point takes one of its own draws, picked at random, instead of ``y``."""
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, len(x), size=(draws, len(x)))
-    xs, ys = x[idx], y[idx]
+    xs = x[idx]
+    if y_samples is None:
+        ys = y[idx]
+    else:
+        ys = y_samples[idx, rng.integers(0, y_samples.shape[1], size=idx.shape)]
     ws = np.ones_like(xs) if w is None else w[idx]
     spread = xs.max(axis=1) > xs.min(axis=1)
     xs, ys, ws = xs[spread], ys[spread], ws[spread]
@@ -72,9 +95,11 @@ def fit_line(
     confidence: float,
     seed: int,
     weights: Sequence[float] | None = None,
+    y_samples: Sequence[np.ndarray] | None = None,
 ) -> dict[str, Any]:
     """Fit ``y = intercept + slope * x``, by ordinary or (``weights``) weighted least squares;
-    see the module docstring for the statistics."""
+    ``y_samples`` (each point's bootstrap draws of y, the same number for every point) makes
+    the slope's bootstrap two-level. See the module docstring for the statistics."""
     from scipy.stats import pearsonr
     from sklearn.linear_model import LinearRegression
 
@@ -108,11 +133,22 @@ def fit_line(
             pearson_r=_weighted_pearson(xa, ya, wa),
         )
     if bootstrap > 0:
-        slopes = bootstrap_slopes(xa, ya, bootstrap, seed, wa)
+        inner = _stack_samples(y_samples, n)
+        slopes = bootstrap_slopes(xa, ya, bootstrap, seed, wa, inner)
         fit["bootstrap_used"] = len(slopes)
+        fit["bootstrap_levels"] = LEVELS_POINTS if inner is None else LEVELS_POINTS_USERS
         if len(slopes):
             fit["slope_ci"] = list(percentile_interval(slopes, confidence))
     return fit
+
+
+def _stack_samples(samples: Sequence[np.ndarray] | None, n: int) -> np.ndarray | None:
+    """The per-point draws as one ``[n, k]`` array; None when any point has none."""
+    if samples is None or any(len(v) == 0 for v in samples):
+        return None
+    if len(samples) != n or len({len(v) for v in samples}) != 1:
+        raise ValueError("y_samples needs the same number of draws for each of the n points")
+    return np.stack([np.asarray(v, dtype=np.float64) for v in samples])
 
 
 def predict(fit: dict[str, Any], x: float) -> float | None:
@@ -137,12 +173,15 @@ def fit_points(
     confidence: float,
     seed: int,
     weighted: bool = False,
+    weight_samples: Mapping[tuple[str, str], np.ndarray] | None = None,
 ) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     """The pooled fit over every (paradigm, domain) point and one fit per paradigm.
 
     ``points`` has columns paradigm, domain, ``recency`` (x), ``weight_optimal`` (y) and, for
-    ``weighted`` fits, ``weight_se``. Each fit's bootstrap is seeded from ``seed`` and the
-    group's name (``pooled`` or the paradigm). A weighted fit without standard errors is null.
+    ``weighted`` fits, ``weight_se``. ``weight_samples`` maps (paradigm, domain) to the
+    bootstrap draws of its λ*: with them the slope's bootstrap is two-level. Each fit's bootstrap
+    is seeded from ``seed`` and the group's name (``pooled`` or the paradigm). A weighted fit
+    without standard errors is null.
     """
 
     def fit(frame: pd.DataFrame, group: str) -> dict[str, Any]:
@@ -158,6 +197,12 @@ def fit_points(
             confidence=confidence,
             seed=derive_seed(seed, "analysis-bootstrap", group, "weighted" if weighted else "ols"),
             weights=weights,
+            y_samples=None
+            if weight_samples is None
+            else [
+                weight_samples.get(key, np.empty(0))
+                for key in zip(frame["paradigm"], frame["domain"], strict=True)
+            ],
         )
 
     pooled = fit(points, "pooled")

@@ -80,6 +80,7 @@ def run_analysis(
             confidence=settings.confidence,
             seed=seed,
             weighted=weighted,
+            weight_samples={key: e.samples for key, e in estimates.items()},
         )
         for weighted in (False, True)
     }
@@ -100,7 +101,12 @@ def run_analysis(
             "estimator_definition": ESTIMATORS[settings.weight_estimator],
         },
         "y": "λ*: the selected weight of the later period in the temporal merge",
-        "bootstrap": {"draws": settings.bootstrap, "confidence": settings.confidence},
+        "bootstrap": {
+            "draws": settings.bootstrap,
+            "confidence": settings.confidence,
+            "slope": "two levels: the points, then each point's λ* drawn from its bootstrap "
+            "over selection users (conservative: the within-point noise counts twice)",
+        },
         "pooled": pooled,
         "per_paradigm": per_paradigm,
         "precision_weighted": {

@@ -75,6 +75,12 @@ def test_bootstrap_interval_covers_the_true_optimum(peak: float) -> None:
     assert estimate.ci_low <= peak <= estimate.ci_high
     assert abs(estimate.weight - peak) < 0.15
     assert 0 < estimate.se < 0.2 and estimate.draws == 300
+    # the draws themselves travel with the estimate, for the regression's two-level bootstrap
+    assert estimate.samples.shape == (300,)
+    assert np.quantile(estimate.samples, [0.025, 0.975]) == pytest.approx(
+        [estimate.ci_low, estimate.ci_high]
+    )
+    assert estimate.samples.std(ddof=1) == pytest.approx(estimate.se)
 
 
 def test_bootstrap_interval_shrinks_with_more_users() -> None:
