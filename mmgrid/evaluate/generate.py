@@ -12,25 +12,30 @@ of letting ``generate`` repeat the prompt's forward pass once per beam.
 - semid: beam search whose every step is restricted by :class:`SidTrie` through
   ``prefix_allowed_tokens_fn``, so each returned hypothesis spells a catalogue item followed by
   EOS; the result per prompt is a ranked list of distinct item rows (best beam first).
-- title: ``samples`` sampled continuations (temperature, no top-k/top-p truncation, each batch
-  seeded from ``seed``) or ``samples`` beams, cut at the first newline.
+- title: ``samples`` sampled continuations (temperature, no top-k/top-p truncation, seeded per
+  prompt and sample by :mod:`.sampling`, so independent of the batches) or ``samples`` beams,
+  cut at the first newline.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
 from tqdm import tqdm
-from transformers import DynamicCache, PreTrainedModel, PreTrainedTokenizerBase
+from transformers import (
+    DynamicCache,
+    LogitsProcessorList,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+)
 
 from mmgrid.errors import InputError
+from mmgrid.evaluate.sampling import GumbelSampler
 from mmgrid.evaluate.trie import SidTrie
 from mmgrid.items.tokens import sid_token
 from mmgrid.samples.prompts import SID_ANSWER, TITLE_ANSWER
-from mmgrid.seeding import derive_seed
 from mmgrid.train import chat
 
 ANSWER_PREFIX = {"semid": SID_ANSWER, "title": TITLE_ANSWER.rstrip()}
@@ -106,15 +111,6 @@ def shared_prompt_cache(
     )
     cache.batch_repeat_interleave(copies)
     return cache
-
-
-@contextlib.contextmanager
-def _seeded(seed: int, device: torch.device) -> Iterator[None]:
-    """Seed torch's generators inside the block and restore their state afterwards."""
-    devices = [device.index or 0] if device.type == "cuda" else []
-    with torch.random.fork_rng(devices=devices):
-        torch.manual_seed(seed)
-        yield
 
 
 @torch.no_grad()
@@ -195,29 +191,32 @@ def generate_titles(
     if mode not in ("sample", "beam"):
         raise ValueError(f"title mode must be 'sample' or 'beam', got {mode!r}")
     device = model.device
-    decoding = (
-        {"do_sample": True, "temperature": temperature, "top_k": 0, "top_p": 1.0}
-        if mode == "sample"
-        else {"do_sample": False, "num_beams": samples, "early_stopping": True}
-    )
     results: list[list[str]] = [[] for _ in prompts]
     batches = _batches(prompts, batch_size)
-    for number, batch in enumerate(tqdm(batches, disable=not progress, desc="titles")):
+    for batch in tqdm(batches, disable=not progress, desc="titles"):
         input_ids, mask = left_pad([prompts[i] for i in batch], _pad_id(tokenizer), device)
-        with _seeded(derive_seed(seed, "titles", number), device):
-            out = model.generate(
-                input_ids=input_ids,
-                attention_mask=mask,
-                cache=shared_prompt_cache(model, input_ids, mask, samples),
-                max_new_tokens=max_new_tokens,
-                num_return_sequences=samples,
-                repetition_penalty=1.0,
-                stop_strings=["\n"],
-                tokenizer=tokenizer,
-                eos_token_id=tokenizer.eos_token_id,
-                pad_token_id=_pad_id(tokenizer),
-                **decoding,
-            )
+        cache = shared_prompt_cache(model, input_ids, mask, samples)
+        if mode == "sample":  # one greedy row per sample over Gumbel-perturbed scores
+            sampler = GumbelSampler(batch, samples, temperature, seed, device)
+            decoding = {"do_sample": False, "logits_processor": LogitsProcessorList([sampler])}
+            rows = (input_ids.repeat_interleave(samples, 0), mask.repeat_interleave(samples, 0))
+            input_ids, mask, returned = *rows, 1
+        else:
+            decoding = {"do_sample": False, "num_beams": samples, "early_stopping": True}
+            returned = samples
+        out = model.generate(
+            input_ids=input_ids,
+            attention_mask=mask,
+            cache=cache,
+            max_new_tokens=max_new_tokens,
+            num_return_sequences=returned,
+            repetition_penalty=1.0,
+            stop_strings=["\n"],
+            tokenizer=tokenizer,
+            eos_token_id=tokenizer.eos_token_id,
+            pad_token_id=_pad_id(tokenizer),
+            **decoding,
+        )
         texts = tokenizer.batch_decode(out[:, input_ids.shape[1] :], skip_special_tokens=True)
         for j, index in enumerate(batch):
             firsts = (t.split("\n", 1)[0].strip() for t in texts[j * samples : (j + 1) * samples])

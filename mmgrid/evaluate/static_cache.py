@@ -15,8 +15,8 @@ Scores are those of ``generate``'s beam search: log-probabilities over the whole
 (float32), summed over the ID's tokens and the closing EOS. Every semantic ID has the same
 length, so the length penalty divides every hypothesis by the same number and beam search
 keeps, at each depth, the ``beams`` best prefixes among the allowed continuations. Title
-sampling draws with ``torch.multinomial`` from the temperature-scaled softmax, with the same
-seeds and batches as ``generate``; a sample ends at EOS or at its first token holding a
+sampling draws from the temperature-scaled softmax through :mod:`.sampling` (seeded per prompt
+and sample, as ``generate`` draws); a sample ends at EOS or at its first token holding a
 newline.
 """
 
@@ -32,9 +32,9 @@ import torch.nn.functional as F
 from tqdm import tqdm
 from transformers import DynamicCache, PreTrainedModel, PreTrainedTokenizerBase, StaticCache
 
-from mmgrid.evaluate.generate import _batches, _pad_id, _seeded, left_pad
+from mmgrid.evaluate.generate import _batches, _pad_id, left_pad
+from mmgrid.evaluate.sampling import GumbelSampler
 from mmgrid.evaluate.trie import SidTrie
-from mmgrid.seeding import derive_seed
 
 
 @dataclass(frozen=True)
@@ -255,23 +255,21 @@ def sample_titles(
     eos, pad = tokenizer.eos_token_id, _pad_id(tokenizer)
     results: list[list[str]] = [[] for _ in prompts]
     batches = _batches(prompts, batch_size)
-    for number, batch in enumerate(tqdm(batches, disable=not progress, desc="titles")):
+    for batch in tqdm(batches, disable=not progress, desc="titles"):
         input_ids, mask = left_pad([prompts[i] for i in batch], pad, device)
         logits, cache = _prefill(model, input_ids, mask, samples, max_new_tokens)
         decode = _Decoder(model, mask, cache, samples, max_new_tokens, forward)
         logits = logits.repeat_interleave(samples, dim=0)
         running = torch.ones(logits.shape[0], dtype=torch.bool, device=device)
         drawn: list[torch.Tensor] = []
-        with _seeded(derive_seed(seed, "titles", number), device):
-            for step in range(max_new_tokens):
-                probs = torch.softmax(logits / temperature, dim=-1)
-                token = torch.multinomial(probs, num_samples=1).squeeze(1)
-                token = torch.where(running, token, pad)
-                drawn.append(token)
-                running &= (token != eos) & ~stops[token]
-                if not running.any() or step == max_new_tokens - 1:
-                    break
-                logits = decode(token)
+        sampler = GumbelSampler(batch, samples, temperature, seed, device)
+        for step in range(max_new_tokens):
+            token = torch.where(running, sampler.draw(logits), pad)
+            drawn.append(token)
+            running &= (token != eos) & ~stops[token]
+            if not running.any() or step == max_new_tokens - 1:
+                break
+            logits = decode(token)
         texts = tokenizer.batch_decode(torch.stack(drawn, 1), skip_special_tokens=True)
         for j, index in enumerate(batch):
             firsts = (t.split("\n", 1)[0].strip() for t in texts[j * samples : (j + 1) * samples])

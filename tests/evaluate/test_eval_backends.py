@@ -105,6 +105,10 @@ def test_backends_sample_the_same_titles(lm):
     assert static == reference
     assert sum(map(len, static)) > len(static)  # titles were drawn
     assert titles(*args, **{**kwargs, "seed": 8}) != static
+    # a prompt's samples do not depend on the batches: any batch size, either backend
+    for batch_size in (1, 3, len(lm["title"])):
+        assert titles(*args, **{**kwargs, "batch_size": batch_size}) == static
+    assert generate.generate_titles(*args, **{**kwargs, "batch_size": 1}) == static
     beam = {**kwargs, "mode": "beam"}  # runs through generate
     assert titles(*args, **beam) == generate.generate_titles(*args, **beam)
 
