@@ -158,7 +158,9 @@ def semid_beam_search(
             output_scores=True,
         )
         sequences = out.sequences[:, start:].tolist()
-        scores = out.sequences_scores.tolist()
+        # one beam is greedy search, whose output has no sequence scores: its one ID stands
+        beam_scores = getattr(out, "sequences_scores", None)
+        scores = [0.0] * len(sequences) if beam_scores is None else beam_scores.tolist()
         for j, index in enumerate(batch):
             ranked: list[int] = []
             for seq, score in zip(

@@ -53,7 +53,7 @@ def test_trie_tables_hand_computed():
         TrieTables.from_trie(SidTrie([[5, 7], [6]], eos_id=2))
 
 
-@pytest.mark.parametrize(("beams", "batch_size"), [(20, 4), (7, 3), (2, 10)])
+@pytest.mark.parametrize(("beams", "batch_size"), [(20, 4), (7, 3), (2, 10), (1, 5)])
 def test_backends_return_the_same_ranked_lists(lm, beams, batch_size):
     args = (lm["model"], lm["tokenizer"], lm["semid"], lm["trie"])
     reference = generate.semid_beam_search(*args, beams=beams, batch_size=batch_size)
