@@ -15,7 +15,6 @@ with the lower catalogue row ranks first, so a tied target gets the rank of a st
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -44,21 +43,16 @@ def metrics_from_ranks(ranks: Sequence[int | None], ks: Sequence[int]) -> dict[s
     for rank in ranks:
         if rank is not None and rank < 1:
             raise ValueError(f"ranks are 1-based, got {rank}")
-    n = len(ranks)
-    out: dict[str, float] = {}
-    for k in ks:
-        hits = [r for r in ranks if r is not None and r <= k]
-        out[metric_name("recall", k)] = len(hits) / n if n else 0.0
-        out[metric_name("ndcg", k)] = sum(1.0 / math.log2(r + 1) for r in hits) / n if n else 0.0
-        out[metric_name("mrr", k)] = sum(1.0 / r for r in hits) / n if n else 0.0
-    return out
+    values = np.array([np.nan if r is None else r for r in ranks], dtype=np.float64)
+    return {
+        name: float(user_values(values, name).mean()) if len(values) else 0.0
+        for name in (metric_name(metric, k) for k in ks for metric in METRICS)
+    }
 
 
 def user_values(ranks: np.ndarray, metric: str) -> np.ndarray:
-    """Each user's value of ``metric`` (e.g. ``ndcg@10``) from float ranks (NaN = not ranked).
-
-    The mean of the result is :func:`metrics_from_ranks`'s value for the same users.
-    """
+    """Each user's value of ``metric`` (e.g. ``ndcg@10``) from float ranks (NaN = not ranked):
+    the one definition of the gains; :func:`metrics_from_ranks` averages it."""
     name, _, cutoff = metric.partition("@")
     if name not in METRICS or not cutoff.isdigit():
         raise ValueError(f"not a metric: {metric!r} (write NAME@K, NAME one of {METRICS})")
