@@ -66,7 +66,7 @@ def baseline_ranks(
     """Each test user's 1-based rank of the target under baseline ``name`` (history excluded)."""
     if name not in BASELINES:
         raise InputError(f"unknown baseline {name!r}; use one of {', '.join(BASELINES)}")
-    users = np.searchsorted(seqs.offsets, targets, side="right") - 1
+    users = seqs.row_users(targets)
     if name == "MostPop":
         position = np.empty(n_items, dtype=np.float64)
         position[popularity_order(seqs, row_of, n_items, popularity_period)] = np.arange(n_items)
@@ -116,7 +116,7 @@ def evaluate_baselines(
             f"{items_path}: test target {unknown[0]} is not in the item table; build the shards "
             "and the item table from the same ingest"
         )
-    users = [seqs.users[u] for u in np.searchsorted(seqs.offsets, targets, side="right") - 1]
+    users = [seqs.users[u] for u in seqs.row_users(targets)]
     results: dict[str, dict[str, float]] = {}
     paths = [Path(p) for name in sorted(outputs) for p in outputs[name]]
     with atomic_paths(paths) as tmp:

@@ -26,7 +26,7 @@ from mmgrid.errors import InputError
 from mmgrid.items.index import read_items
 from mmgrid.periods import Period
 from mmgrid.samples.sequences import UserSequences, load_sequences
-from mmgrid.samples.targets import evaluation_targets
+from mmgrid.samples.targets import evaluation_targets, sample_order
 
 
 @dataclass(frozen=True)
@@ -177,9 +177,8 @@ def cases_from_sequences(
     """
     rng = np.random.default_rng(seed)
     rows = evaluation_targets(seqs, test, max_users=max_users, rng=rng)
-    owner = np.repeat(np.arange(len(seqs)), np.diff(seqs.offsets))[rows]
-    order = np.lexsort((seqs.users[owner].astype(str), seqs.timestamps[rows]))
-    rows, owner = rows[order], owner[order]
+    rows = sample_order(seqs, rows)
+    owner = seqs.row_users(rows)
     starts = np.maximum(seqs.offsets[owner], rows - max_history)
     return EvalCases(
         user_ids=[str(u) for u in seqs.users[owner]],

@@ -127,7 +127,7 @@ def build_samples(
     records: list[dict] = []
     if paradigm == "semid" and not is_test and settings.item_corpus:
         records += _item_corpus(catalogue, settings, is_first, rng, wording)
-    users = np.repeat(np.arange(len(seqs)), np.diff(seqs.offsets))
+    users = seqs.row_users()
     for r in sample_order(seqs, rows):
         start = max(int(seqs.offsets[users[r]]), int(r) - settings.max_history)
         history = list(seqs.items[start:r])

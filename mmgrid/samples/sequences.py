@@ -29,6 +29,12 @@ class UserSequences:
     def rows(self, user: int) -> slice:
         return slice(int(self.offsets[user]), int(self.offsets[user + 1]))
 
+    def row_users(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """The index of the user owning each of ``rows`` (of every row when None)."""
+        if rows is None:
+            return np.repeat(np.arange(len(self.users)), np.diff(self.offsets))
+        return np.searchsorted(self.offsets, rows, side="right") - 1
+
 
 def load_sequences(shards: Sequence[str | os.PathLike[str]]) -> UserSequences:
     """Read and concatenate shards (any order) into per-user sequences."""

@@ -9,10 +9,6 @@ from mmgrid.samples.sequences import UserSequences
 from mmgrid.seeding import derive_seed
 
 
-def _row_users(seqs: UserSequences) -> np.ndarray:
-    return np.repeat(np.arange(len(seqs)), np.diff(seqs.offsets))
-
-
 def training_targets(
     seqs: UserSequences,
     period: Period,
@@ -27,7 +23,7 @@ def training_targets(
     least ``min_history`` earlier rows (the history may reach into earlier periods). Users with more
     than ``max_per_user`` eligible rows keep a random subset of that size.
     """
-    users = _row_users(seqs)
+    users = seqs.row_users()
     position = np.arange(len(users)) - seqs.offsets[users]
     ts = seqs.timestamps
     eligible = np.flatnonzero(
@@ -72,5 +68,5 @@ def evaluation_targets(
 def sample_order(seqs: UserSequences, rows: np.ndarray) -> np.ndarray:
     """``rows`` in the order the samples files list them (and every ranks file after them): by
     timestamp, then user id."""
-    users = np.searchsorted(seqs.offsets, rows, side="right") - 1
+    users = seqs.row_users(rows)
     return rows[np.lexsort((seqs.users[users].astype(str), seqs.timestamps[rows]))]
