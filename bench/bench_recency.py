@@ -1,11 +1,13 @@
 """The positive and the negative control of the weight-vs-recency regression, across seeds.
 
     .venv/bin/python bench/bench_recency.py --seeds 0 1 2 \
-        [--configs config.yaml configs/null_recency.yaml] [--set key=value ...] [--cores 2] \
-        [--keep DIR]
+        [--configs config.yaml configs/null_recency.yaml] [--base FILE] [--set key=value ...] \
+        [--cores 2] [--keep DIR]
 
-Each ``--configs`` file is read on top of the default ``config.yaml``, as Snakemake reads a
-``--configfile`` (``configs/null_recency.yaml`` holds only what differs). For every config and
+Each ``--configs`` file is read on top of the default ``config.yaml`` (and of ``--base``, when
+given), as Snakemake reads ``--configfile`` files (``configs/null_recency.yaml`` holds only what
+differs). ``--base configs/recency_demo.yaml --configs configs/recency_demo.yaml
+configs/null_recency.yaml`` runs the demonstration and its negative control. For every config and
 seed the whole pipeline runs in its own work directory (nothing is shared) with a copy of the
 resulting config holding ``seed`` and the ``--set`` overrides (dotted keys, YAML
 values): ``snakemake --cores N results/all``. From each run the script reads the regression
@@ -228,6 +230,7 @@ def main() -> None:
     )
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--configs", type=Path, nargs="+", default=DEFAULT_CONFIGS)
+    ap.add_argument("--base", type=Path, default=None, help="read under every --configs file")
     ap.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE")
     ap.add_argument("--cores", type=int, default=2)
     ap.add_argument("--keep", type=Path, default=None, help="leave the work directories here")
@@ -236,7 +239,9 @@ def main() -> None:
     results: dict[str, dict[int, dict[str, Any]]] = {}
     try:
         for path in args.configs:
-            config = with_overrides(load_config_files([ROOT / "config.yaml", path]), args.settings)
+            stack = [ROOT / "config.yaml", *([args.base] if args.base else []), path]
+            files = dict.fromkeys(f.resolve() for f in stack)
+            config = with_overrides(load_config_files(list(files)), args.settings)
             name = path.stem
             for seed in args.seeds:
                 results.setdefault(name, {})[seed] = run(

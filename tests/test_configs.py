@@ -37,3 +37,16 @@ def test_null_recency_is_the_default_with_one_knob_for_every_domain() -> None:
     expected = copy.deepcopy(default)
     expected["data"]["synthetic"]["recency"] = 0.5
     assert null == expected
+
+
+def test_recency_demo_keeps_the_default_knobs_and_stacks_with_the_null_overlay() -> None:
+    default = load_config_files([ROOT / "config.yaml"])
+    demo = load_config_files([ROOT / "config.yaml", ROOT / "configs" / "recency_demo.yaml"])
+    assert _knobs(demo) == _knobs(default)
+    assert demo["domains"] == default["domains"] and demo["periods"] == default["periods"]
+    overlays = [ROOT / "configs" / name for name in ("recency_demo.yaml", "null_recency.yaml")]
+    null = load_config_files([ROOT / "config.yaml", *overlays])
+    assert set(_knobs(null).values()) == {0.5}
+    expected = copy.deepcopy(demo)
+    expected["data"]["synthetic"]["recency"] = 0.5
+    assert null == expected
