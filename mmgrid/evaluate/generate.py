@@ -220,7 +220,15 @@ def generate_titles(
             **decoding,
         )
         texts = tokenizer.batch_decode(out[:, input_ids.shape[1] :], skip_special_tokens=True)
-        for j, index in enumerate(batch):
-            firsts = (t.split("\n", 1)[0].strip() for t in texts[j * samples : (j + 1) * samples])
-            results[index] = [t for t in firsts if t]
+        store_titles(results, batch, texts, samples)
     return results
+
+
+def store_titles(
+    results: list[list[str]], batch: Sequence[int], texts: Sequence[str], samples: int
+) -> None:
+    """Put each prompt's ``samples`` decoded texts (consecutive in ``texts``, in ``batch``
+    order) into ``results``: the first line of each, stripped, empty ones dropped."""
+    for j, index in enumerate(batch):
+        firsts = (t.split("\n", 1)[0].strip() for t in texts[j * samples : (j + 1) * samples])
+        results[index] = [t for t in firsts if t]

@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 from transformers import DynamicCache, PreTrainedModel, PreTrainedTokenizerBase, StaticCache
 
-from mmgrid.evaluate.generate import _batches, _pad_id, left_pad
+from mmgrid.evaluate.generate import _batches, _pad_id, left_pad, store_titles
 from mmgrid.evaluate.sampling import GumbelSampler
 from mmgrid.evaluate.trie import SidTrie
 
@@ -271,7 +271,5 @@ def sample_titles(
                 break
             logits = decode(token)
         texts = tokenizer.batch_decode(torch.stack(drawn, 1), skip_special_tokens=True)
-        for j, index in enumerate(batch):
-            firsts = (t.split("\n", 1)[0].strip() for t in texts[j * samples : (j + 1) * samples])
-            results[index] = [t for t in firsts if t]
+        store_titles(results, batch, texts, samples)
     return results
