@@ -41,10 +41,11 @@ class GumbelSampler:
                 generator.manual_seed(derive_seed(seed, "titles", prompt, sample))
                 self._generators.append(generator)
 
-    def noise(self, width: int, device: torch.device) -> torch.Tensor:
-        """Standard Gumbel noise ``[rows, width]``: the next vector of every row's stream."""
+    def noise(self, width: int) -> torch.Tensor:
+        """Standard Gumbel noise ``[rows, width]``: the next vector of every row's stream, on the
+        generators' device."""
         uniform = torch.stack(
-            [torch.rand(width, generator=g, device=device) for g in self._generators]
+            [torch.rand(width, generator=g, device=g.device) for g in self._generators]
         )
         tiny = torch.finfo(uniform.dtype).tiny
         return -torch.log(-torch.log(uniform.clamp(min=tiny, max=1.0 - 1e-7)))
@@ -56,7 +57,7 @@ class GumbelSampler:
                 f"{logits.shape[0]} rows of logits for {len(self._generators)} sampled rows"
             )
         scaled = logits.float() / self.temperature
-        return scaled + self.noise(logits.shape[-1], logits.device)
+        return scaled + self.noise(logits.shape[-1])
 
     def draw(self, logits: torch.Tensor) -> torch.Tensor:
         """One token per row, drawn from ``softmax(logits / temperature)``."""
