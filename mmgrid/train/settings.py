@@ -1,8 +1,8 @@
 """Settings of the ``train:`` config section, resolved per (paradigm, domain, period) cell.
 
 Resolution order (later wins): the global keys, ``periods.{period}``, ``paradigms.{paradigm}``,
-``domains.{domain}``. Editing one domain's entry changes only that domain's cells' params, so only
-those cells (and what depends on them) rerun.
+``paradigms.{paradigm}.periods.{period}``, ``domains.{domain}``. Editing one domain's entry changes
+only that domain's cells' params, so only those cells (and what depends on them) rerun.
 """
 
 from __future__ import annotations
@@ -175,11 +175,7 @@ def cell_settings(
     """Resolve the ``train:`` section for one cell (``domain`` may be ``pooled``)."""
     cfg = dict(cfg or {})
     merged = {k: v for k, v in cfg.items() if k not in SCOPES}
-    for scope, name in zip(SCOPES, (period, paradigm, domain), strict=True):
-        section = cfg.get(scope) or {}
-        if not isinstance(section, Mapping):
-            raise InputError(f"config key 'train.{scope}' must be a mapping of name -> settings")
-        override = section.get(name) or {}
+    for override in _overrides(cfg, paradigm, domain, period):
         if "lora" in override and "lora" in merged:
             override = {**override, "lora": {**merged["lora"], **override["lora"]}}
         merged.update(override)
@@ -187,13 +183,44 @@ def cell_settings(
     return _check(from_mapping(CellTrainSettings, merged, where), where)
 
 
+def _overrides(
+    cfg: Mapping[str, Any], paradigm: str, domain: str, period: str
+) -> list[Mapping[str, Any]]:
+    """The override sections that apply to one cell, in resolution order (see the module)."""
+    by_period = _entry(cfg, "periods", period, "train")
+    by_paradigm = _entry(cfg, "paradigms", paradigm, "train")
+    paradigm_period = _entry(by_paradigm, "periods", period, f"train.paradigms.{paradigm}")
+    by_paradigm = {k: v for k, v in by_paradigm.items() if k != "periods"}
+    by_domain = _entry(cfg, "domains", domain, "train")
+    return [by_period, by_paradigm, paradigm_period, by_domain]
+
+
+def _entry(cfg: Mapping[str, Any], scope: str, name: str, key: str) -> Mapping[str, Any]:
+    """``cfg[scope][name]`` as a mapping (empty when absent); ``key`` names ``cfg`` in errors."""
+    section = cfg.get(scope) or {}
+    if not isinstance(section, Mapping):
+        raise InputError(f"config key '{key}.{scope}' must be a mapping of name -> settings")
+    entry = section.get(name) or {}
+    if not isinstance(entry, Mapping):
+        raise InputError(f"config key '{key}.{scope}.{name}' must be a mapping of settings")
+    return entry
+
+
 def validate_scopes(cfg: Mapping[str, Any] | None, periods, paradigms, domains) -> None:
-    """Unknown names under ``train.periods/paradigms/domains`` are typos: fail naming them."""
+    """Unknown names under ``train.periods/paradigms/domains`` (and under each
+    ``train.paradigms.{paradigm}.periods``) are typos: fail naming them."""
     cfg = cfg or {}
     for scope, known in zip(SCOPES, (periods, paradigms, domains), strict=True):
-        unknown = sorted(set(cfg.get(scope) or {}) - set(known))
-        if unknown:
-            raise InputError(
-                f"config key 'train.{scope}.{unknown[0]}': not a configured name; use one of "
-                f"{', '.join(known)}"
-            )
+        _known_names(cfg, scope, known, "train")
+    for paradigm in cfg.get("paradigms") or {}:
+        entry = _entry(cfg, "paradigms", paradigm, "train")
+        _known_names(entry, "periods", periods, f"train.paradigms.{paradigm}")
+
+
+def _known_names(cfg: Mapping[str, Any], scope: str, known, key: str) -> None:
+    unknown = sorted(set(cfg.get(scope) or {}) - set(known))
+    if unknown:
+        raise InputError(
+            f"config key '{key}.{scope}.{unknown[0]}': not a configured name; use one of "
+            f"{', '.join(known)}"
+        )

@@ -23,7 +23,12 @@ from mmgrid.models.vocab import write_semid_base
 from mmgrid.samples import prompts
 from mmgrid.samples.build import SCHEMA
 from mmgrid.train.chat_cell import fit_cell, read_samples, save_cell, train_cell
-from mmgrid.train.settings import CellTrainSettings, LoraSettings, cell_settings
+from mmgrid.train.settings import (
+    CellTrainSettings,
+    LoraSettings,
+    cell_settings,
+    validate_scopes,
+)
 from tests.devices import DEVICES, assert_trained_in_float32
 
 SETTINGS = CellTrainSettings(epochs=3, lr=3e-3, batch_size=8, heldout_samples=12, max_length=256)
@@ -252,6 +257,34 @@ def test_cell_settings_resolution_order():
     assert (books.lr, books.epochs, books.sid_level_loss_weight) == (5e-4, 4, 10.0)
     with pytest.raises(InputError, match=r"train \(cell title/Games/pretrain\)\.lrr"):
         cell_settings({"lrr": 1}, "title", "Games", "pretrain")
+
+
+def test_cell_settings_paradigm_period_scope():
+    """``paradigms.{p}.periods.{period}`` beats ``paradigms.{p}`` and ``periods.{period}``,
+    only for that paradigm and period; ``domains.{d}`` still wins."""
+    cfg = {
+        "epochs": 2,
+        "periods": {"pretrain": {"epochs": 1, "lr": 3.0e-3}},
+        "paradigms": {"title": {"epochs": 12, "periods": {"pretrain": {"epochs": 3}}}},
+        "domains": {"pooled": {"lr": 1.0e-4}},
+    }
+    pretrain = cell_settings(cfg, "title", "Games", "pretrain")
+    assert (pretrain.epochs, pretrain.lr) == (3, 3e-3)
+    assert cell_settings(cfg, "title", "Games", "phase1").epochs == 12
+    assert cell_settings(cfg, "semid", "Games", "pretrain").epochs == 1
+    pooled = cell_settings(cfg, "title", "pooled", "pretrain")
+    assert (pooled.epochs, pooled.lr) == (3, 1e-4)
+    with pytest.raises(InputError, match=r"train\.paradigms\.title\.periods\.pretrain'"):
+        cell_settings(
+            {"paradigms": {"title": {"periods": {"pretrain": 3}}}}, "title", "G", "pretrain"
+        )
+
+
+def test_validate_scopes_names_unknown_paradigm_period():
+    cfg = {"paradigms": {"semid": {"periods": {"phase3": {"epochs": 1}}}}}
+    with pytest.raises(InputError, match=r"train\.paradigms\.semid\.periods\.phase3"):
+        validate_scopes(cfg, ["pretrain", "phase1"], ["title", "semid"], ["Books", "pooled"])
+    validate_scopes(cfg | {}, ["phase3"], ["semid"], ["Books"])
 
 
 @pytest.mark.parametrize(
