@@ -245,7 +245,7 @@ def evaluate_loaded(
     else:
         if encoder is None:
             raise InputError("title evaluation needs the item index's text encoder")
-        ranks = _title_ranks(
+        ranks, titles = _title_ranks(
             decoder,
             model,
             tokenizer,
@@ -256,7 +256,7 @@ def evaluate_loaded(
             encoder=encoder,
             progress=progress,
         )
-        extra = {"encoder": encoder.name, **data.extra}
+        extra = {"encoder": encoder.name, "generated_titles": title_diversity(titles), **data.extra}
     decoded = time.perf_counter()
     document = {
         "domain": data.domain,
@@ -280,6 +280,9 @@ def evaluate_loaded(
         js.write_text(dumps_json(document))
         pq.write_table(table, pqt, compression="zstd")
     seconds = decoded - started
+    if "generated_titles" in document:
+        diversity = document["generated_titles"]
+        log(f"{diversity['distinct']} distinct titles among {diversity['n']} generated")
     log(f"wrote {out / data.domain}.json and .ranks.parquet; decode and rank {seconds:.1f}s")
     return {**document, "timings_s": {"decode_and_rank": round(seconds, 3)}}
 
@@ -315,7 +318,7 @@ def _title_ranks(
     *,
     encoder,
     progress: bool,
-) -> list[int | None]:
+) -> tuple[list[int | None], list[list[str]]]:
     titles = decoder.generate_titles(
         model,
         tokenizer,
@@ -338,7 +341,15 @@ def _title_ranks(
             min_distances(generated, data.index.embeddings), history, data.popularity
         )
         ranks.append(rank_by_key(keys, target))
-    return ranks
+    return ranks, titles
+
+
+def title_diversity(titles: Sequence[Sequence[str]]) -> dict[str, int]:
+    """How many titles were generated and how many distinct ones: a model that writes the same
+    title for every user (``distinct`` 1) has not learned to condition on the history, and its
+    ranking is popularity plus one fixed guess."""
+    flat = [t for user in titles for t in user]
+    return {"n": len(flat), "distinct": len(set(flat))}
 
 
 def checked_encoder(encoder: Any, source: str, index_dir: str | os.PathLike[str]) -> Any:

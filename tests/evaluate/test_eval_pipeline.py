@@ -67,6 +67,9 @@ def test_title_ranks_skip_unrankable_targets(eval_world, tmp_path):
     unseen = set(eval_world["items"]["item_id"].iloc[-8:])
     assert document["n_unrankable_items"] >= 8
     assert document["popularity_reference_date"] == "2023-11-14"
+    diversity = document["generated_titles"]
+    assert diversity["n"] == document["n_users"] * FAST["samples"]
+    assert 1 <= diversity["distinct"] <= diversity["n"]
     for target, rank in zip(ranks["item_id"], ranks["rank"], strict=True):
         if target in unseen:
             assert pd.isna(rank)
@@ -183,3 +186,11 @@ def test_evaluation_job_writes_every_model_of_its_batch(eval_world, tmp_path, pa
         ]
         for name in ("Books.json", "Books.ranks.parquet"):
             assert (tmp_path / out / name).read_bytes() == (tmp_path / "single" / name).read_bytes()
+
+
+def test_title_diversity_counts_distinct_generations():
+    from mmgrid.evaluate.model_evaluation import title_diversity
+
+    assert title_diversity([["A", "B"], ["A", "A"], ["C", "B"]]) == {"n": 6, "distinct": 3}
+    assert title_diversity([["Same"]] * 4) == {"n": 4, "distinct": 1}
+    assert title_diversity([]) == {"n": 0, "distinct": 0}
