@@ -30,6 +30,7 @@ Names: ``cross-{period}-{D1}+{D2}-{method}[-ref_{reference}][-src_{domain}]`` an
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -159,9 +160,15 @@ def _options(section: Mapping[str, Any], method: str, key: str) -> tuple[dict[st
     return options, parsed
 
 
-def _weights(section: Mapping[str, Any], domain: str, key: str) -> list[float]:
+def _weights(
+    section: Mapping[str, Any], domain: str, key: str, *, extrapolates: bool
+) -> list[float]:
     """A domain's temporal weights (its override, else the section's): finite numbers in
-    [0, 1] whose merge names (two decimals) differ; errors name the key they come from."""
+    [0, 1] whose merge names (two decimals) differ; errors name the key they come from.
+
+    With ``extrapolates`` (the linear method) a weight may exceed 1: (1 - w)·older + w·later
+    then lies beyond the later checkpoint, the study's task_arithmetic extrapolation with
+    alpha = w - 1 (its default alpha 0.05 is w = 1.05)."""
     override = (section.get("domains") or {}).get(domain) or {}
     if "weights" in override:
         key, weights = f"{key}.domains.{domain}.weights", override["weights"]
@@ -169,8 +176,12 @@ def _weights(section: Mapping[str, Any], domain: str, key: str) -> list[float]:
         key, weights = f"{key}.weights", section["weights"]
     named: dict[str, float] = {}
     for w in weights:
-        if isinstance(w, bool) or not isinstance(w, int | float) or not 0.0 <= w <= 1.0:
-            raise InputError(f"config key {key}: {w!r} is not a number in [0, 1]")
+        if isinstance(w, bool) or not isinstance(w, int | float) or not math.isfinite(w):
+            raise InputError(f"config key {key}: {w!r} is not a finite number")
+        if w < 0.0 or (w > 1.0 and not extrapolates):
+            allowed = ">= 0 (above 1: extrapolation)" if extrapolates else "in [0, 1]"
+            only = "" if extrapolates else " (weights above 1 extrapolate: method linear only)"
+            raise InputError(f"config key {key}: {w!r} must be {allowed}{only}")
         label = _fmt(float(w))
         if label in named:
             raise InputError(
@@ -331,7 +342,8 @@ def _temporal(grid: _Grid, section: Mapping[str, Any] | None, paradigm: str) -> 
     semantic_ids = PARADIGMS[paradigm].semantic_ids
     jobs = []
     for domain in grid.domains:
-        for w in _weights(section, domain, "merges.temporal"):
+        extrapolates = method.name == "linear"
+        for w in _weights(section, domain, "merges.temporal", extrapolates=extrapolates):
             name = f"temporal-{domain}-{old}+{new}-{method.name}-w{_fmt(w)}"
             name += f"-ref_{ref}" if ref else ""
             jobs.append(

@@ -87,6 +87,17 @@ def test_linear(tmp_path, models, normalize):
     assert_same(got, bf16(linear(models["tunes"], WEIGHTS, normalize)))
 
 
+def test_linear_weight_above_one_is_the_study_extrapolation(tmp_path, models):
+    """(1 - w)·older + w·later with w = 1.5 (the temporal sweep past 1) is the study's
+    linear-velocity extrapolation later + 0.5·(later - older)."""
+    weights = [-0.5, 1.5]
+    got = run(tmp_path, models, "linear", weights=weights)
+    assert_same(got, bf16(linear(models["tunes"][:2], weights, True)))
+    velocity = bf16(extrapolate(models["tunes"][:2], "linear_velocity", 0.5))
+    for k in velocity:
+        torch.testing.assert_close(got[k].float(), velocity[k].float(), rtol=1e-2, atol=1e-2)
+
+
 @pytest.mark.parametrize("normalize", [True, False])
 def test_task_arithmetic_with_replaced_target(tmp_path, models, normalize):
     got = run(

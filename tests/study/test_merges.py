@@ -67,6 +67,15 @@ def test_default_sets_are_all_pairs_and_temporal_weights():
     assert job.params(1).sid_rows_from is None
 
 
+def test_linear_temporal_weights_above_one_extrapolate():
+    """w = 1.5: -0.5 x phase1 + 1.5 x phase2, the study's extrapolation with alpha 0.5."""
+    section = {**TEMPORAL, "weights": [1.0, 1.5]}
+    jobs = merge_jobs(config(temporal=section), LAYOUT, PERIODS, DOMAINS)
+    job = next(j for j in jobs if j.name == "temporal-Books-phase1+phase2-linear-w1.50")
+    assert [(n, w) for n, _, w in job.inputs] == [("phase1", -0.5), ("phase2", 1.5)]
+    assert job.weight == 1.5
+
+
 def test_temporal_reference_can_be_a_period_and_weights_per_domain():
     section = {**TEMPORAL, "method": "ties", "reference": "pretrain"}
     section["domains"] = {"Books": {"weights": [0.5]}}
@@ -88,7 +97,12 @@ def test_temporal_reference_can_be_a_period_and_weights_per_domain():
         ({"cross_domain": {**CROSS, "sets": [["Books", "Toys"]]}}, "Toys is not one"),
         ({"cross_domain": {**CROSS, "sets": [["Books"]]}}, ">= 2 configured domains"),
         ({"cross_domain": {**CROSS, "references": ["nope"]}}, "unknown reference 'nope'"),
-        ({"temporal": {**TEMPORAL, "weights": [1.5]}}, r"weights: 1.5 is not a number in \[0, 1\]"),
+        ({"temporal": {**TEMPORAL, "weights": [-0.1]}}, r"weights: -0.1 must be >= 0"),
+        ({"temporal": {**TEMPORAL, "weights": [float("nan")]}}, "nan is not a finite number"),
+        (
+            {"temporal": {**TEMPORAL, "method": "ties", "weights": [1.5]}},
+            r"weights: 1.5 must be in \[0, 1\] \(weights above 1 extrapolate: method linear",
+        ),
         ({"temporal": {**TEMPORAL, "domains": {"Toys": {}}}}, "temporal.domains.Toys"),
         ({"cross_domain": {**CROSS, "source_coeff": 1.5}}, "source_coeff: 1.5 is outside"),
         (
