@@ -91,10 +91,18 @@ def test_weights_that_share_a_merge_name_say_which_key_to_change(changes, key):
     assert "-w0.50" in message or "-w0.25" in message
 
 
-@pytest.mark.parametrize("bad", [math.nan, math.inf, -0.1, 1.5, "0.5", True])
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -0.1, "0.5", True])
 def test_temporal_weights_are_finite_numbers_in_range(bad):
     message = fails(tiny(merges__temporal__weights=[0.0, bad]), "merges.temporal.weights")
     assert "config key" in message
+
+
+def test_temporal_weights_above_one_only_extrapolate_a_linear_merge():
+    fails(
+        tiny(merges__temporal__method="ties", merges__temporal__weights=[0.0, 1.5]),
+        "merges.temporal.weights: 1.5 must be in [0, 1]",
+        "method linear only",
+    )
 
 
 def test_non_finite_settings_numbers_name_the_key():
