@@ -11,12 +11,13 @@ from __future__ import annotations
 import argparse
 import json
 
-import pandas as pd
 import torch
 
 from mmgrid.evaluate.generate import answer_prompt_ids, generate_titles
 from mmgrid.evaluate.model_evaluation import read_test_samples
+from mmgrid.items.index import read_items
 from mmgrid.models.loading import load_causal_lm
+from mmgrid.study.layout import Layout
 
 
 def main() -> None:
@@ -28,15 +29,15 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    root = args.results
-    samples = read_test_samples(f"{root}/samples/title/{args.domain}/test.parquet")
+    layout = Layout(root=args.results)
+    samples = read_test_samples(layout.samples("title", args.domain, "test"))
     samples = samples.head(args.users)
-    items = pd.read_parquet(f"{root}/items/{args.domain}.parquet")
+    items = read_items(layout.item_table(args.domain))
     title_of = dict(zip(items["item_id"], items["title"], strict=True))
     catalogue = set(items["title"])
     generated = {}
     for period in args.periods:
-        model, tokenizer = load_causal_lm(f"{root}/checkpoints/title/{args.domain}/{period}", "cpu")
+        model, tokenizer = load_causal_lm(layout.checkpoint("title", args.domain, period), "cpu")
         prompts = [
             answer_prompt_ids(tokenizer, json.loads(m), "title") for m in samples["messages"]
         ]

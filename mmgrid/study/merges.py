@@ -174,14 +174,17 @@ def _weights(
         key, weights = f"{key}.domains.{domain}.weights", override["weights"]
     else:
         key, weights = f"{key}.weights", section["weights"]
+    allowed = (
+        ">= 0 (above 1: extrapolation)"
+        if extrapolates
+        else "in [0, 1] (weights above 1 extrapolate: method linear only)"
+    )
     named: dict[str, float] = {}
     for w in weights:
         if isinstance(w, bool) or not isinstance(w, int | float) or not math.isfinite(w):
             raise InputError(f"config key {key}: {w!r} is not a finite number")
         if w < 0.0 or (w > 1.0 and not extrapolates):
-            allowed = ">= 0 (above 1: extrapolation)" if extrapolates else "in [0, 1]"
-            only = "" if extrapolates else " (weights above 1 extrapolate: method linear only)"
-            raise InputError(f"config key {key}: {w!r} must be {allowed}{only}")
+            raise InputError(f"config key {key}: {w!r} must be {allowed}")
         label = _fmt(float(w))
         if label in named:
             raise InputError(
@@ -341,8 +344,8 @@ def _temporal(grid: _Grid, section: Mapping[str, Any] | None, paradigm: str) -> 
         )
     semantic_ids = PARADIGMS[paradigm].semantic_ids
     jobs = []
+    extrapolates = method.name == "linear"
     for domain in grid.domains:
-        extrapolates = method.name == "linear"
         for w in _weights(section, domain, "merges.temporal", extrapolates=extrapolates):
             name = f"temporal-{domain}-{old}+{new}-{method.name}-w{_fmt(w)}"
             name += f"-ref_{ref}" if ref else ""
