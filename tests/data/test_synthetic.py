@@ -21,6 +21,7 @@ from mmgrid.data.synthetic import (
     generate_domain,
     settings_from_config,
 )
+from mmgrid.data.synthetic.generator import burst_boost
 from mmgrid.errors import InputError
 from mmgrid.seeding import derive_seed
 
@@ -153,13 +154,14 @@ def test_settings_that_leave_nothing_fail_clearly(tmp_path: Path) -> None:
 
 def test_recency_model_end_points() -> None:
     old, mid, new = (RecencyModel.from_knob(r) for r in (0.0, 0.5, 1.0))
-    assert (old.half_life_days, old.evergreen_floor, old.back_catalogue_share) == (1000, 0.3, 0.5)
+    assert (old.half_life_days, old.evergreen_floor, old.back_catalogue_share) == (2000, 0.6, 0.9)
     assert old.topic_drift == pytest.approx(0.05)
     assert new.half_life_days == pytest.approx(50.0)
     assert new.evergreen_floor == pytest.approx(0.01)
     assert new.back_catalogue_share == pytest.approx(0.1)
     assert new.topic_drift == pytest.approx(0.3)
-    assert mid.half_life_days == pytest.approx(math.sqrt(1000 * 50))
+    assert mid.half_life_days == pytest.approx(math.sqrt(2000 * 50))
+    assert mid.back_catalogue_share == pytest.approx(0.5)
 
 
 # --- files ---------------------------------------------------------------------------------
@@ -279,9 +281,12 @@ def test_default_size_and_test_window_users(default_dir: Path) -> None:
 
 
 def test_pretrain_share_follows_volume_trend(tmp_path: Path) -> None:
-    """With no seasonality, volume ~ exp(trend * years): compare with the closed form."""
+    """With no seasonality, volume ~ exp(trend * years): compare with the closed form (on a
+    large catalogue, as repeated choices, which are dropped, grow along a user's span)."""
     for trend in (-0.2, 0.15):
-        settings = SyntheticSettings(n_users=3000, volume_trend=trend, seasonality=0.0)
+        settings = SyntheticSettings(
+            n_users=3000, n_items=6000, volume_trend=trend, seasonality=0.0
+        )
         _generate(tmp_path, "Sports_and_Outdoors", settings)
         ts = _read(tmp_path, "Sports_and_Outdoors")[0]["timestamp"]
         ts = ts[(ts >= _ms("2017-07-01")) & (ts < _ms("2023-04-01"))]
@@ -415,3 +420,35 @@ def test_series_continuation_is_planted_and_recorded(tmp_path: Path) -> None:
     assert shares[0.5][1] > 0.08
     # the titles alone show the planted series (numbered titles of other series add a few hits)
     assert shares[0.5][0] > shares[0.0][0] + 0.05
+
+
+def test_burst_boost_matches_a_naive_sum() -> None:
+    rng = np.random.default_rng(3)
+    day = 86_400_000
+    mid = np.arange(12) * 30 * day + 15 * day
+    item, at = rng.integers(0, 5, size=40), rng.random(40) * 12 * 30 * day
+    got = burst_boost(item, at, mid, 5, peak=4.0, days=20.0)
+    want = np.zeros((12, 5))
+    for i, t in zip(item, at, strict=True):
+        for m, mid_ms in enumerate(mid):
+            if mid_ms >= t:
+                want[m, i] += 4.0 * math.exp(-(mid_ms - t) / day / 20.0)
+    np.testing.assert_allclose(got, want, atol=4.0 * math.exp(-12))
+
+
+def test_bursts_are_planted_transient_and_recorded(tmp_path: Path) -> None:
+    """Bursts make an item's share of one quarter a worse guess of its share of the next."""
+    change = {}
+    for rate in (0.0, 1.0):
+        out = tmp_path / str(rate)
+        settings = SyntheticSettings(n_users=1500, n_items=300, recency=0.2, burst_rate=rate)
+        summary = _generate(out, "Movies_and_TV", settings)
+        truth = json.loads((out / "Movies_and_TV.truth.json").read_text())
+        assert truth["settings"]["burst_rate"] == rate
+        assert truth["summary"]["burst_share"] == summary["burst_share"]
+        ratings = _read(out, "Movies_and_TV")[0]
+        quarter = pd.to_datetime(ratings["timestamp"], unit="ms").dt.to_period("Q")
+        shares = pd.crosstab(ratings["parent_asin"], quarter, normalize="columns")
+        change[rate] = (shares.diff(axis=1).abs().sum() / 2).iloc[1:].mean()
+        assert (summary["burst_share"] > 0.2) if rate else (summary["burst_share"] == 0.0)
+    assert change[1.0] > change[0.0] + 0.05

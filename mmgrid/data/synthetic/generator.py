@@ -20,7 +20,13 @@ The behavioural model, in one place:
   ``topic_drift`` per sqrt(year); a user picks a topic with probability proportional to
   ``taste * trend(month)``.
 * **Recency.** Within the topic, an item released before the month starts is picked with
-  probability proportional to ``appeal * (floor + (1 - floor) * 2 ** (-age / half_life))``.
+  probability proportional to ``appeal * (floor + (1 - floor) * 2 ** (-age / half_life))``
+  (times its burst factor).
+* **Bursts.** Each item has popularity bursts (promotions, deals, media tie-ins) at Poisson
+  times after its release, ``burst_rate`` per year: a burst multiplies the item's weight by
+  ``1 + burst_boost * exp(-elapsed / burst_days)``. Bursts fade within weeks, so part of what
+  is hot in one training period is not in the next: what a checkpoint trained on the latest
+  period alone over-fits. They are the same in every domain, whatever its recency knob.
 * **Series.** A ``series_share`` of each topic's items form series of consecutive releases
   (sagas, seasons, sequels; ``series_length`` items on average, titles numbered). With
   probability ``continuation`` a user's next interaction is the next member of the series of
@@ -76,10 +82,14 @@ _META_BATCH = 4096
 class RecencyModel:
     """What the recency knob ``r`` in [0, 1] maps to (log-linear or linear between the ends).
 
-    ``half_life_days``: 1000 at r=0 down to 50 at r=1 (age at which an item's novelty boost halves);
-    ``evergreen_floor``: 0.3 down to 0.01 (log-linear) (the weight an old item keeps, relative to a new one);
-    ``back_catalogue_share``: 0.5 down to 0.1 (items released before ``start``);
+    ``half_life_days``: 2000 at r=0 down to 50 at r=1 (age at which an item's novelty boost halves);
+    ``evergreen_floor``: 0.6 down to 0.01 (log-linear) (the weight an old item keeps, relative to a new one);
+    ``back_catalogue_share``: 0.9 down to 0.1 (items released before ``start``);
     ``topic_drift``: 0.05 up to 0.3 (volatility of topic trends per sqrt(year)).
+
+    At r=0 a domain is nearly stationary (most of what users choose is back catalogue whose
+    appeal barely fades), so its periods differ mainly by chance and by bursts; at r=1 each
+    period is dominated by what was released just before it.
     """
 
     recency: float
@@ -92,9 +102,9 @@ class RecencyModel:
     def from_knob(cls, r: float) -> RecencyModel:
         return cls(
             recency=r,
-            half_life_days=1000.0 * (50.0 / 1000.0) ** r,
-            evergreen_floor=0.3 * (0.01 / 0.3) ** r,
-            back_catalogue_share=0.5 - 0.4 * r,
+            half_life_days=2000.0 * (50.0 / 2000.0) ** r,
+            evergreen_floor=0.6 * (0.01 / 0.6) ** r,
+            back_catalogue_share=0.9 - 0.8 * r,
             topic_drift=0.05 + 0.25 * r,
         )
 
@@ -300,6 +310,38 @@ def _user_events(
     return user[order], timeline.time_at(q[order])
 
 
+def _bursts(
+    rng: np.random.Generator, s: SyntheticSettings, cat: _Catalogue, timeline: _Timeline
+) -> np.ndarray:
+    """Boost of every item at every month's midpoint, (n_months, n_items): bursts at Poisson
+    times, ``burst_rate`` per year between the item's release (or ``start``) and ``end``."""
+    month_ms = np.append(timeline.month_start_ms, timeline.end_ms)
+    mid = (month_ms[:-1] + month_ms[1:]) / 2
+    if s.burst_rate <= 0 or s.burst_boost <= 0:
+        return np.zeros((len(mid), len(cat.release_ms)))
+    first = np.maximum(cat.release_ms, timeline.start_ms)
+    years = (timeline.end_ms - first) / (YEAR_DAYS * DAY_MS)
+    item = np.repeat(np.arange(len(first)), rng.poisson(s.burst_rate * years))
+    at = first[item] + rng.random(len(item)) * (timeline.end_ms - first[item])
+    return burst_boost(item, at, mid, len(first), s.burst_boost, s.burst_days)
+
+
+def burst_boost(
+    item: np.ndarray, at_ms: np.ndarray, mid_ms: np.ndarray, n_items: int, peak: float, days: float
+) -> np.ndarray:
+    """(n_months, n_items): at each month's midpoint ``mid_ms``, the sum over the bursts (of
+    ``item`` starting at ``at_ms``) already started of ``peak * exp(-elapsed_days / days)``."""
+    boost = np.zeros((len(mid_ms), n_items))
+    span = math.ceil(12 * days / 28.0) + 2  # months until a burst is below exp(-12) of its peak
+    month = np.searchsorted(mid_ms, at_ms)[:, None] + np.arange(span)
+    inside = month < len(mid_ms)
+    elapsed_days = (mid_ms[np.minimum(month, len(mid_ms) - 1)] - at_ms[:, None]) / DAY_MS
+    value = peak * np.exp(-elapsed_days / days)
+    rows = np.broadcast_to(item[:, None], month.shape)
+    np.add.at(boost, (month[inside], rows[inside]), value[inside])
+    return boost
+
+
 def _pick_items(
     rng: np.random.Generator,
     cat: _Catalogue,
@@ -307,11 +349,13 @@ def _pick_items(
     timeline: _Timeline,
     taste: np.ndarray,
     trends: np.ndarray,
+    boost: np.ndarray,
     user: np.ndarray,
     ms: np.ndarray,
     chunk: int = 1 << 19,
 ) -> np.ndarray:
-    """Item index of every interaction: topic from taste x trend, item from appeal x novelty."""
+    """Item index of every interaction: topic from taste x trend, item from appeal x novelty x
+    (1 + burst ``boost`` of the month)."""
     month = timeline.month_of(ms)
     topic = np.empty(len(user), dtype=np.int64)
     for lo in range(0, len(user), chunk):
@@ -330,7 +374,7 @@ def _pick_items(
         novelty = model.evergreen_floor + (1 - model.evergreen_floor) * np.exp2(
             -np.maximum(age_days, 0.0) / model.half_life_days
         )
-        weight = np.where(cat.release_ms < month_ms[m], cat.appeal * novelty, 0.0)
+        weight = np.where(cat.release_ms < month_ms[m], cat.appeal * novelty * (1 + boost[m]), 0.0)
         cum = np.concatenate([[0.0], np.cumsum(weight)])
         t = topic[rows]
         lo_w, hi_w = cum[cat.topic_offsets[t]], cum[cat.topic_offsets[t + 1]]
@@ -521,7 +565,14 @@ def generate_domain(
         settings.taste_concentration * n_topics * topic_popularity, settings.n_users
     )
     user, ms = _user_events(rng, settings, timeline)
-    item = _pick_items(rng, cat, model, timeline, taste, trends, user, ms)
+    # bursts draw from their own stream: without them the world is what it was before them
+    boost = _bursts(
+        np.random.default_rng(derive_seed(seed, "synthetic", domain, "bursts")),
+        settings,
+        cat,
+        timeline,
+    )
+    item = _pick_items(rng, cat, model, timeline, taste, trends, boost, user, ms)
     item = _continue_series(rng, cat, user, ms, item, settings.continuation)
 
     _, first = np.unique(user * settings.n_items + item, return_index=True)
@@ -566,6 +617,8 @@ def generate_domain(
     summary = _summary(settings, user, item, ms, cat.release_ms)
     summary["catalogue_items"] = settings.n_items
     summary.update(_series_summary(cat, user, item))
+    burst = boost[timeline.month_of(ms), item]  # the share of choices that bursts explain
+    summary["burst_share"] = round(float((burst / (1 + burst)).mean()), 4) if len(ms) else 0.0
     summary["empty_titles"] = int(empty_title.sum())
     truth = {
         "domain": domain,

@@ -67,6 +67,14 @@ class SyntheticSettings:
     continuation: float = 0.4
     """Probability that a user's next interaction is the next released member of the series of
     their previous item (when there is one they have not had): the sequential signal."""
+    burst_rate: float = 0.5
+    """Expected popularity bursts per item and year after its release (promotions, deals, media
+    tie-ins); 0 = none. A burst is transient: it fades within weeks, so a period's hot items
+    are partly not the next period's (what a model trained on the latest period over-fits)."""
+    burst_boost: float = 10.0
+    """An item's choice weight at a burst's start, as a multiple of its usual weight, minus 1."""
+    burst_days: float = 20.0
+    """e-folding time of a burst's boost, in days."""
     recency: float | None = None
     """Recency knob in [0, 1]; None = the profile's default."""
     volume_trend: float | None = None
@@ -75,8 +83,21 @@ class SyntheticSettings:
     """Built-in profile (vocabulary and defaults) to use; None = the domain's own name."""
 
 
-_POSITIVE = ("n_users", "n_items", "mean_interactions", "user_span_days", "catalogue_years")
-_NON_NEGATIVE = ("activity_sigma", "item_popularity_sigma", "seasonality")
+_POSITIVE = (
+    "n_users",
+    "n_items",
+    "mean_interactions",
+    "user_span_days",
+    "catalogue_years",
+    "burst_days",
+)
+_NON_NEGATIVE = (
+    "activity_sigma",
+    "item_popularity_sigma",
+    "seasonality",
+    "burst_rate",
+    "burst_boost",
+)
 
 
 def _validate(s: SyntheticSettings, where: str) -> None:
