@@ -452,3 +452,22 @@ def test_bursts_are_planted_transient_and_recorded(tmp_path: Path) -> None:
         change[rate] = (shares.diff(axis=1).abs().sum() / 2).iloc[1:].mean()
         assert (summary["burst_share"] > 0.2) if rate else (summary["burst_share"] == 0.0)
     assert change[1.0] > change[0.0] + 0.05
+
+
+def test_visits_group_a_users_interactions(tmp_path: Path) -> None:
+    """With visits, a user's interactions cluster in time, so fewer users of one quarter were
+    active in the previous quarter, with about as many interactions per quarter."""
+    seen = {}
+    for size in (1.0, 4.0):
+        out = tmp_path / str(size)
+        settings = SyntheticSettings(n_users=1500, n_items=300, visit_size=size, visit_days=3.0)
+        _generate(out, "Books", settings)
+        ratings = _read(out, "Books")[0].sort_values(["user_id", "timestamp"])
+        gap_days = ratings.groupby("user_id")["timestamp"].diff().dropna() / 86_400_000
+        quarter = pd.to_datetime(ratings["timestamp"], unit="ms").dt.to_period("Q")
+        active = ratings.groupby(quarter)["user_id"].apply(set)
+        returning = [len(a & b) / len(b) for a, b in itertools.pairwise(active.iloc[8:-2])]
+        seen[size] = ((gap_days < 10).mean(), np.mean(returning), len(ratings))
+    assert seen[4.0][0] > seen[1.0][0] + 0.3
+    assert seen[4.0][1] < seen[1.0][1] - 0.1
+    assert 0.7 < seen[4.0][2] / seen[1.0][2] < 1.3

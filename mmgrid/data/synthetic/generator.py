@@ -290,8 +290,26 @@ def _catalogue(
     )
 
 
+def _visit_positions(
+    rng: np.random.Generator, counts: np.ndarray, span_days: np.ndarray, s: SyntheticSettings
+) -> np.ndarray:
+    """Positions in [0, 1) of every user's span (``counts`` per user, in user order) grouped
+    into visits: round(count / visit_size) uniform visit times, each interaction one of them
+    plus Normal(0, visit_days) days."""
+    visits = np.maximum(1, np.rint(counts / s.visit_size)).astype(np.int64)
+    first = np.concatenate([[0], np.cumsum(visits)[:-1]])
+    at = rng.random(int(visits.sum()))
+    user = np.repeat(np.arange(len(counts)), counts)
+    which = first[user] + (rng.random(len(user)) * visits[user]).astype(np.int64)
+    jitter = rng.normal(0.0, 1.0, len(user)) * s.visit_days / np.maximum(span_days[user], 1.0)
+    return np.clip(at[which] + jitter, 0.0, np.nextafter(1.0, 0.0))
+
+
 def _user_events(
-    rng: np.random.Generator, s: SyntheticSettings, timeline: _Timeline
+    rng: np.random.Generator,
+    s: SyntheticSettings,
+    timeline: _Timeline,
+    visit_rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(user, ms) of every simulated interaction inside [start, end), sorted by user then time."""
     extra_mean = max(s.mean_interactions - s.core, 0.5)
@@ -303,6 +321,8 @@ def _user_events(
     begin = rng.random(s.n_users) * (1.0 + width) - width
     user = np.repeat(np.arange(s.n_users), counts)
     position = rng.random(len(user))
+    if s.visit_size > 1:
+        position = _visit_positions(visit_rng, counts, width * timeline.n_days, s)
     q = begin[user] + width[user] * position
     inside = (q >= 0.0) & (q < 1.0)
     user, q, position = user[inside], q[inside], position[inside]
@@ -564,7 +584,8 @@ def generate_domain(
     taste = rng.dirichlet(
         settings.taste_concentration * n_topics * topic_popularity, settings.n_users
     )
-    user, ms = _user_events(rng, settings, timeline)
+    visit_rng = np.random.default_rng(derive_seed(seed, "synthetic", domain, "visits"))
+    user, ms = _user_events(rng, settings, timeline, visit_rng)
     # bursts draw from their own stream: without them the world is what it was before them
     boost = _bursts(
         np.random.default_rng(derive_seed(seed, "synthetic", domain, "bursts")),

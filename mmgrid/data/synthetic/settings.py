@@ -47,6 +47,13 @@ class SyntheticSettings:
     """Dirichlet concentration per topic of user tastes (smaller = fewer topics per user)."""
     user_span_days: float = 540.0
     """Median length of a user's active span, in days."""
+    visit_size: float = 1.0
+    """Mean interactions per visit: a user's interactions come in round(count / visit_size)
+    visits at uniform times of their span, each spread over about ``visit_days`` (1 = every
+    interaction at its own uniform time). Real users come back in visits, so most users of one
+    quarter were not active in the previous one."""
+    visit_days: float = 7.0
+    """Standard deviation of an interaction's time around its visit, in days."""
     start: str = "2017-01-01"
     """First day of interactions (ISO date, UTC); before the study's 2017-07-01 cut."""
     end: str = "2023-07-01"
@@ -90,6 +97,7 @@ _POSITIVE = (
     "user_span_days",
     "catalogue_years",
     "burst_days",
+    "visit_days",
 )
 _NON_NEGATIVE = (
     "activity_sigma",
@@ -119,6 +127,8 @@ def _validate(s: SyntheticSettings, where: str) -> None:
     for key in ("series_share", "continuation"):
         if not 0 <= getattr(s, key) <= 1:
             raise InputError(f"{where}.{key} must be in [0, 1], got {getattr(s, key)!r}")
+    if not s.visit_size >= 1:
+        raise InputError(f"{where}.visit_size must be >= 1, got {s.visit_size!r}")
     if not s.series_length >= 2:
         raise InputError(f"{where}.series_length must be >= 2, got {s.series_length!r}")
     if s.recency is not None and not 0 <= s.recency <= 1:
