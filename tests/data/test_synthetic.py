@@ -8,6 +8,7 @@ import json
 import math
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -403,16 +404,22 @@ def _continuation_share(ratings: pd.DataFrame, meta: list[dict]) -> float:
     return hits / steps
 
 
+def _recorded(out: Path, domain: str, **knobs: Any) -> tuple[dict, pd.DataFrame, list[dict]]:
+    """Generate ``domain`` with ``knobs``; check that its truth sidecar records them and the
+    summary; return the summary, the ratings and the meta records."""
+    summary = _generate(out, domain, SyntheticSettings(**knobs))
+    truth = json.loads((out / f"{domain}.truth.json").read_text())
+    assert {key: truth["settings"][key] for key in knobs} == knobs
+    assert truth["summary"] == summary
+    return summary, *_read(out, domain)
+
+
 def test_series_continuation_is_planted_and_recorded(tmp_path: Path) -> None:
     shares = {}
     for rate in (0.0, 0.5):
-        out = tmp_path / str(rate)
-        settings = SyntheticSettings(n_users=400, n_items=250, recency=0.5, continuation=rate)
-        summary = _generate(out, "Books", settings)
-        ratings, meta = _read(out, "Books")
-        truth = json.loads((out / "Books.truth.json").read_text())
-        assert truth["settings"]["continuation"] == rate
-        assert truth["summary"] == summary
+        summary, ratings, meta = _recorded(
+            tmp_path / str(rate), "Books", n_users=400, n_items=250, recency=0.5, continuation=rate
+        )
         assert 0 < summary["series_items"] < 250
         shares[rate] = (_continuation_share(ratings, meta), summary["series_continuation_share"])
     # a continuation needs a previous item in a series whose next member is already released
@@ -436,17 +443,16 @@ def test_burst_boost_matches_a_naive_sum() -> None:
     np.testing.assert_allclose(got, want, atol=4.0 * math.exp(-12))
 
 
+MID: dict[str, Any] = {"n_users": 1500, "n_items": 300}
+"""Sizes at which a planted effect shows clearly in a second."""
+
+
 def test_bursts_are_planted_transient_and_recorded(tmp_path: Path) -> None:
     """Bursts make an item's share of one quarter a worse guess of its share of the next."""
     change = {}
     for rate in (0.0, 1.0):
-        out = tmp_path / str(rate)
-        settings = SyntheticSettings(n_users=1500, n_items=300, recency=0.2, burst_rate=rate)
-        summary = _generate(out, "Movies_and_TV", settings)
-        truth = json.loads((out / "Movies_and_TV.truth.json").read_text())
-        assert truth["settings"]["burst_rate"] == rate
-        assert truth["summary"]["burst_share"] == summary["burst_share"]
-        ratings = _read(out, "Movies_and_TV")[0]
+        path = tmp_path / str(rate)
+        summary, ratings, _ = _recorded(path, "Movies_and_TV", **MID, recency=0.2, burst_rate=rate)
         quarter = pd.to_datetime(ratings["timestamp"], unit="ms").dt.to_period("Q")
         shares = pd.crosstab(ratings["parent_asin"], quarter, normalize="columns")
         change[rate] = (shares.diff(axis=1).abs().sum() / 2).iloc[1:].mean()
@@ -459,10 +465,10 @@ def test_visits_group_a_users_interactions(tmp_path: Path) -> None:
     active in the previous quarter, with about as many interactions per quarter."""
     seen = {}
     for size in (1.0, 4.0):
-        out = tmp_path / str(size)
-        settings = SyntheticSettings(n_users=1500, n_items=300, visit_size=size, visit_days=3.0)
-        _generate(out, "Books", settings)
-        ratings = _read(out, "Books")[0].sort_values(["user_id", "timestamp"])
+        _, ratings, _ = _recorded(
+            tmp_path / str(size), "Books", **MID, visit_size=size, visit_days=3
+        )
+        ratings = ratings.sort_values(["user_id", "timestamp"])
         gap_days = ratings.groupby("user_id")["timestamp"].diff().dropna() / 86_400_000
         quarter = pd.to_datetime(ratings["timestamp"], unit="ms").dt.to_period("Q")
         active = ratings.groupby(quarter)["user_id"].apply(set)
