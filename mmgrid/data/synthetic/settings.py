@@ -26,11 +26,11 @@ KNOWN_DOMAINS: tuple[str, ...] = known_profiles()
 class SyntheticSettings:
     """Sizes and knobs of one synthetic domain; the defaults are the small default data set.
 
-    The default (2,000 users, 1,500 items, 18 interactions per user) writes ~20-23k
-    interactions from ~1,650 users on ~900 items after the 5-core cut. That leaves 175-330 users
-    whose last interaction falls in the test window (queries to evaluate) and ~450-1,200
-    interactions in each 3-month phase window (the incremental training data), while a whole
-    4-domain pipeline with LLM training still fits in minutes on 2 CPU cores.
+    The default (2,000 users, 1,500 items, 18 interactions per user) writes ~21-24k
+    interactions from ~1,650 users on ~950-1,050 items after the 5-core cut (seed 0). That
+    leaves 160-300 users whose last interaction falls in the test window (queries to evaluate)
+    and ~430-1,200 interactions in each 3-month phase window (the incremental training data),
+    while a whole 4-domain pipeline with LLM training still fits in minutes on 2 CPU cores.
     """
 
     n_users: int = 2000
