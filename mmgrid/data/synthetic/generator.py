@@ -11,7 +11,8 @@ The behavioural model, in one place:
   through its inverse CDF, so monthly volume follows it.
 * **Users.** Each user has a lognormal number of interactions (at least ``core``), an active
   span (lognormal length, ``user_span_days`` median) placed uniformly in CDF space (spans that
-  run past the range lose the interactions outside it), and a topic taste
+  run past the range lose the interactions outside it; with ``visit_size`` > 1 the
+  interactions come in visits of that many on average), and a topic taste
   ``Dirichlet(taste_concentration * K * topic_popularity)``.
 * **Catalogue.** A ``back_catalogue_share`` of items was released before ``start``; the rest are
   released following the volume density. Each item has one topic (released topics follow the
