@@ -133,6 +133,8 @@ class _Timeline:
         month_end = np.datetime64(end, "D") - np.timedelta64(1, "D")
         months = np.arange(month0, month_end.astype("datetime64[M]") + 1)
         self.month_start_ms = months.astype("datetime64[ms]").astype(np.int64)
+        edges = np.append(self.month_start_ms, self.end_ms)
+        self.month_mid_ms = (edges[:-1] + edges[1:]) / 2
         self.n_days = int(n_days)
 
     def time_at(self, quantile: np.ndarray) -> np.ndarray:
@@ -321,7 +323,7 @@ def _user_events(
     width = np.minimum(span / timeline.n_days, 1.0)
     begin = rng.random(s.n_users) * (1.0 + width) - width
     user = np.repeat(np.arange(s.n_users), counts)
-    position = rng.random(len(user))
+    position = rng.random(len(user))  # drawn in any case, so that visits change nothing else
     if s.visit_size > 1:
         position = _visit_positions(visit_rng, counts, width * timeline.n_days, s)
     q = begin[user] + width[user] * position
@@ -336,8 +338,7 @@ def _bursts(
 ) -> np.ndarray:
     """Boost of every item at every month's midpoint, (n_months, n_items): bursts at Poisson
     times, ``burst_rate`` per year between the item's release (or ``start``) and ``end``."""
-    month_ms = np.append(timeline.month_start_ms, timeline.end_ms)
-    mid = (month_ms[:-1] + month_ms[1:]) / 2
+    mid = timeline.month_mid_ms
     if s.burst_rate <= 0 or s.burst_boost <= 0:
         return np.zeros((len(mid), len(cat.release_ms)))
     first = np.maximum(cat.release_ms, timeline.start_ms)
@@ -385,17 +386,16 @@ def _pick_items(
     item = np.empty(len(user), dtype=np.int64)
     by_month = np.argsort(month, kind="stable")
     bounds = np.searchsorted(month[by_month], np.arange(len(timeline.month_start_ms) + 1))
-    month_ms = np.append(timeline.month_start_ms, timeline.end_ms)
     for m in range(len(timeline.month_start_ms)):
         rows = by_month[bounds[m] : bounds[m + 1]]
         if len(rows) == 0:
             continue
-        mid = (month_ms[m] + month_ms[m + 1]) / 2
-        age_days = (mid - cat.release_ms) / DAY_MS
+        age_days = (timeline.month_mid_ms[m] - cat.release_ms) / DAY_MS
         novelty = model.evergreen_floor + (1 - model.evergreen_floor) * np.exp2(
             -np.maximum(age_days, 0.0) / model.half_life_days
         )
-        weight = np.where(cat.release_ms < month_ms[m], cat.appeal * novelty * (1 + boost[m]), 0.0)
+        released = cat.release_ms < timeline.month_start_ms[m]
+        weight = np.where(released, cat.appeal * novelty * (1 + boost[m]), 0.0)
         cum = np.concatenate([[0.0], np.cumsum(weight)])
         t = topic[rows]
         lo_w, hi_w = cum[cat.topic_offsets[t]], cum[cat.topic_offsets[t + 1]]
