@@ -12,7 +12,8 @@ in the earlier, in neither): which users pull the sweep's best weight up or down
 
 Prints one Markdown row per (paradigm, domain, group): its users (n and share), the metric of
 the two cells, and, where the run has the linear sweep between them, the grid weight that
-scores best on the group with the metric along the sweep. All users of the evaluation are
+scores best on the group (``flat`` where every weight scores the same, e.g. no hit at all) with
+the metric along the sweep. All users of the evaluation are
 scored (selection and report users alike).
 """
 
@@ -99,7 +100,8 @@ def main() -> None:
                     continue
                 old_v, new_v = (user_values(r[mask], args.metric).mean() for r in ranks)
                 curve = [user_values(r[mask], args.metric).mean() for r in swept]
-                best = f"{list(weights)[int(np.argmax(curve))]:g}" if curve else ""
+                flat = not curve or max(curve) == min(curve)
+                best = "flat" if flat else f"{list(weights)[int(np.argmax(curve))]:g}"
                 along = " ".join(f"{v:.3f}" for v in curve)
                 print(
                     f"| {paradigm} | {domain} | {name} | {int(mask.sum())} ({mask.mean():.2f}) "
