@@ -9,7 +9,8 @@ behind a temporal weight sweep, measured without decoding.
 gets its target's answer as training writes it (``Recommended Item Title: …`` or ``…Index:
 <a_…>…``), and its summed negative log-likelihood (teacher forced, answer tokens only) is
 computed under ``θ_old + λ (θ_new - θ_old)`` for every λ: the run's ``linear`` temporal merge,
-for fully fine-tuned checkpoints (``train.adapter: full``).
+for fully fine-tuned checkpoints (``train.adapter: full``) whose semantic-ID rows are merged like
+the others (``merges.temporal.sid_rows: merged``, the default).
 
 Per (paradigm, domain) it prints λ* (the grid weight of the lowest mean loss on the run's
 selection users, ``analysis.selection: valid``), a 95 % percentile interval over ``--draws``
@@ -35,6 +36,7 @@ import torch
 import torch.nn.functional as F
 import yaml
 
+from mmgrid.analysis.bootstrap import percentile_interval
 from mmgrid.analysis.inputs import read_stats, recency_statistic
 from mmgrid.analysis.regression import fit_line
 from mmgrid.analysis.settings import settings_from_config
@@ -115,12 +117,15 @@ def main() -> None:
     ap.add_argument("--draws", type=int, default=200)
     args = ap.parse_args()
     cfg = yaml.safe_load((args.run / "config.yaml").read_text())
+    if cfg.get("train", {}).get("adapter", "full") != "full":
+        raise SystemExit("the path is taken between full checkpoints: train.adapter must be full")
+    if (cfg.get("merges", {}).get("temporal") or {}).get("sid_rows", "merged") != "merged":
+        raise SystemExit("merges.temporal.sid_rows is not 'merged': the run's merges differ")
     seed = int(cfg.get("seed", 0))
     analysis = settings_from_config(cfg.get("analysis"))
     wording = prompts.WORDINGS[cfg.get("samples", {}).get("prompt_wording", "mmgrid")]
     layout = Layout(root=str(args.run / "results"))
     weights = np.asarray(args.weights)
-    torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     print(
         "| paradigm | domain | recency | selection users | λ* [95 % CI] | loss at 0, 1, λ* "
@@ -144,7 +149,7 @@ def main() -> None:
                     for _ in range(args.draws)
                 ]
             )
-            low, high = np.quantile(draws, [0.025, 0.975])
+            low, high = percentile_interval(draws, 0.95)
             mean = chosen.mean(axis=1)
             groups = target_groups(
                 test["item_id"].tolist(),
@@ -167,7 +172,7 @@ def main() -> None:
             ).value
             points.append((paradigm, x, best, draws))
             print(
-                f"| {paradigm} | {domain} | {x:.3f} | {n} | {best:g} [{low:g}, {high:g}] "
+                f"| {paradigm} | {domain} | {x:.3f} | {n} | {best:g} [{low:.2f}, {high:.2f}] "
                 f"| {mean[0]:.2f}, {mean[np.argmin(np.abs(weights - 1))]:.2f}, {mean.min():.2f} "
                 f"| {by_group} |",
                 flush=True,
