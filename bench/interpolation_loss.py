@@ -141,7 +141,8 @@ def main() -> None:
                 test["user_id"].tolist(), domain, seed, "valid", analysis.valid_fraction
             )
             chosen = losses[:, selection]
-            best = weights[chosen.mean(axis=1).argmin()]
+            mean = chosen.mean(axis=1)
+            best = weights[mean.argmin()]
             n = chosen.shape[1]
             draws = np.array(
                 [
@@ -150,7 +151,6 @@ def main() -> None:
                 ]
             )
             low, high = percentile_interval(draws, 0.95)
-            mean = chosen.mean(axis=1)
             groups = target_groups(
                 test["item_id"].tolist(),
                 pd.read_parquet(layout.shard(domain, args.old))["item_id"].tolist(),

@@ -13,8 +13,8 @@ in the earlier, in neither): which users pull the sweep's best weight up or down
 Prints one Markdown row per (paradigm, domain, group): its users (n and share), the metric of
 the two cells, and, where the run has the linear sweep between them, the grid weight that
 scores best on the group (``flat`` where every weight scores the same, e.g. no hit at all) with
-the metric along the sweep. All users of the evaluation are
-scored (selection and report users alike).
+the metric along the sweep. All users of the evaluation are scored (selection and report users
+alike).
 """
 
 from __future__ import annotations
@@ -80,7 +80,6 @@ def main() -> None:
             ranks = [read_ranks(old_dir / f"{domain}.ranks.parquet", users)]
             ranks.append(cells["rank"].to_numpy(dtype=np.float64))
             weights = sweep(layout, paradigm, domain, args.old, args.new)
-
             swept = [read_ranks(p, users) for p in weights.values()]
             groups = (
                 activity_groups(
