@@ -4,6 +4,10 @@
 line before the history, its spelling "desctription" in the item-corpus instructions, one line
 break before an item-corpus conversation's first item, and both item lines always (an empty
 description shows as ``Description: ``). mmgrid's default writes these slightly tidier.
+``short`` replaces the next-item instruction (49 tokens of the tiny model's tokenizer, up to half
+of a short sample) with one line, ``Predict the next item index.`` (or ``item title``), before
+the same history header: the same tasks and answers at a third less training and prefill cost,
+for CPU budgets. It is a deviation from the study's prompts, never its protocol.
 
 A sample is a list of ``{"role", "content"}`` messages; the base tokenizer's chat template renders
 it (and adds the empty think block before each answer). Loss is taken on assistant turns only.
@@ -18,10 +22,11 @@ from mmgrid.items.text import TEMPLATE, item_text
 
 Message = dict[str, str]
 
+HISTORY_HEADER = "User's historical interactive items:"
 RECOMMEND = (
     "You are a recommendation system. Based on the user's purchase/interaction history shown "
     "below (arranged chronologically from oldest to newest), predict a new {index} of the item "
-    "that the user is most likely to interact with next.\n\nUser's historical interactive items:"
+    "that the user is most likely to interact with next.\n\n" + HISTORY_HEADER
 )
 TITLE_ANSWER = "Recommended Item Title: "
 SID_ANSWER = "Recommended Item Index: "
@@ -33,12 +38,15 @@ SID_TO_TEXT = (
     "Given the following item index, please output the corresponding item title and "
     "description.\nExamples:\n"
 )
+SHORT_RECOMMEND = "Predict the next {index}.\n" + HISTORY_HEADER
 
 
 @dataclass(frozen=True)
 class Wording:
     """The details of the prompt text that ``samples.prompt_wording`` chooses."""
 
+    recommend: str
+    """The next-item instruction, with ``{index}`` for ``item title`` or ``item index``."""
     history_gap: str
     """Between the instruction and the history items."""
     text_to_sid: str
@@ -56,15 +64,18 @@ def study_item_text(title: str, description: str) -> str:
 
 
 WORDINGS = {
-    "mmgrid": Wording("\n", TEXT_TO_SID, SID_TO_TEXT, "\n\n", item_text),
+    "mmgrid": Wording(RECOMMEND, "\n", TEXT_TO_SID, SID_TO_TEXT, "\n\n", item_text),
     # the study's reference prompts, its spelling included
     "study": Wording(
+        RECOMMEND,
         "\n\n",
         TEXT_TO_SID.replace("description", "desctription"),
         SID_TO_TEXT.replace("description", "desctription"),
         "\n",
         study_item_text,
     ),
+    # mmgrid's, with a one-line next-item instruction (CPU budgets)
+    "short": Wording(SHORT_RECOMMEND, "\n", TEXT_TO_SID, SID_TO_TEXT, "\n\n", item_text),
 }
 MMGRID = WORDINGS["mmgrid"]
 
@@ -78,7 +89,7 @@ def recommend(
     history: Sequence[str], separator: str, index: str, answer: str | None, wording: Wording
 ) -> list[Message]:
     """The next-item task: rendered history items -> the answer (``None`` for a test prompt)."""
-    user = RECOMMEND.format(index=index) + wording.history_gap + separator.join(history)
+    user = wording.recommend.format(index=index) + wording.history_gap + separator.join(history)
     messages = [{"role": "user", "content": user}]
     if answer is not None:
         messages.append({"role": "assistant", "content": answer})
@@ -148,7 +159,11 @@ def item_corpus_conversation(
 
 
 def prompt_vocabulary() -> list[str]:
-    """The fixed wording of every prompt and answer prefix (for training the base tokenizer)."""
+    """The fixed wording of every prompt and answer prefix (for training the base tokenizer).
+
+    The ``short`` wording's line is left out on purpose: the base, and with it every result of
+    the other wordings, stays the same, and the line tokenizes from the long instruction's words.
+    """
     return [
         RECOMMEND.format(index="item title"),
         RECOMMEND.format(index="item index"),

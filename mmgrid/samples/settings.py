@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mmgrid.errors import InputError
+from mmgrid.samples.prompts import WORDINGS
 from mmgrid.settings import from_mapping, require_at_least
 
 
@@ -37,7 +38,8 @@ class SampleSettings:
     later_item_corpus_share: float = 0.1
     """Share of the item corpus used in later periods (the first period uses all of it)."""
     prompt_wording: str = "mmgrid"
-    """``mmgrid`` or ``study``: the study's prompt text exactly (:mod:`mmgrid.samples.prompts`)."""
+    """``mmgrid``, ``study`` (the study's prompt text exactly) or ``short`` (a one-line next-item
+    instruction, for CPU budgets); see :mod:`mmgrid.samples.prompts`."""
 
 
 def settings_from_config(cfg: Mapping[str, Any] | None) -> SampleSettings:
@@ -54,9 +56,10 @@ def settings_from_config(cfg: Mapping[str, Any] | None) -> SampleSettings:
             raise InputError(f"config key 'samples.{name}' must be >= {low} or null, got {value}")
     if s.item_examples < 0:
         raise InputError(f"config key 'samples.item_examples' must be >= 0, got {s.item_examples}")
-    if s.prompt_wording not in ("mmgrid", "study"):
+    if s.prompt_wording not in WORDINGS:
         raise InputError(
-            f"config key 'samples.prompt_wording' must be mmgrid or study, got {s.prompt_wording!r}"
+            f"config key 'samples.prompt_wording' must be one of {', '.join(WORDINGS)}, "
+            f"got {s.prompt_wording!r}"
         )
     if not 0.0 <= s.later_item_corpus_share <= 1.0:
         raise InputError("config key 'samples.later_item_corpus_share' must be in [0, 1]")

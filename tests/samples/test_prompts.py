@@ -1,8 +1,13 @@
-"""samples.prompt_wording: study gives the study's prompt text character for character."""
+"""samples.prompt_wording: study gives the study's prompt text character for character; short
+shortens only the next-item instruction."""
 
 from __future__ import annotations
 
+import pytest
+
+from mmgrid.errors import InputError
 from mmgrid.samples import prompts
+from mmgrid.samples.settings import settings_from_config
 
 STUDY = prompts.WORDINGS["study"]
 INSTRUCTION = (
@@ -49,3 +54,28 @@ def test_study_item_corpus_conversation():
         "Given the following item index, please output the corresponding item title and "
         "desctription.\nExamples:\n\nItem Index: <a_1><b_1>"
     )
+
+
+def test_short_wording_keeps_tasks_and_answers():
+    short = prompts.WORDINGS["short"]
+    user, answer = prompts.sid_task(["<a_1><b_2>", "<a_3><b_0>"], "<a_2><b_2>", short)
+    assert user["content"] == (
+        "Predict the next item index.\nUser's historical interactive items:\n"
+        "Item Index: <a_1><b_2>\nItem Index: <a_3><b_0>"
+    )
+    assert answer == {"role": "assistant", "content": "Recommended Item Index: <a_2><b_2>"}
+    (title_user,) = prompts.title_task([short.item_text("Pan", "")], None, short)
+    assert title_user["content"] == (
+        "Predict the next item title.\nUser's historical interactive items:\nTitle: Pan"
+    )
+    # only the next-item instruction differs from mmgrid's wording
+    mmgrid, _ = prompts.sid_task(["<a_1><b_2>"], "<a_2><b_2>")
+    assert mmgrid["content"].endswith(
+        "User's historical interactive items:\nItem Index: <a_1><b_2>"
+    )
+    assert len(title_user["content"]) < len(mmgrid["content"]) / 3
+
+
+def test_unknown_wording_is_named():
+    with pytest.raises(InputError, match=r"prompt_wording.*mmgrid, study, short.*'terse'"):
+        settings_from_config({"prompt_wording": "terse"})
