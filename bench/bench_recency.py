@@ -27,7 +27,8 @@ the baselines (``results/tables/{optimal_weights,baselines}.csv``) and prints Ma
   with an interval above 0, and every paradigm's slope > 0, for every seed).
 
 Work directories are removed unless ``--keep`` names where to leave them; a later call with
-the same ``--keep`` reads the finished runs instead of running them again.
+the same ``--keep`` brings the finished runs up to date (Snakemake reruns only what changed, e.g.
+the analysis after its settings changed) instead of running them again.
 """
 
 from __future__ import annotations
@@ -69,22 +70,25 @@ def with_overrides(config: dict[str, Any], settings: list[str]) -> dict[str, Any
 
 def run(config: dict[str, Any], seed: int, work: Path, cores: int) -> dict[str, Any]:
     """Run the pipeline for one seed in ``work``; its wall time and result files. A ``work``
-    holding a finished run of the same config (``--keep`` of an earlier call) is read, not rerun."""
+    holding a finished run of the same config (``--keep`` of an earlier call) is brought up to
+    date instead: Snakemake reruns only what changed (the analysis, after a change to its
+    settings' defaults), and the wall time reported stays the first run's."""
     cfg = work / "config.yaml"
     text = yaml.safe_dump({**config, "seed": seed}, sort_keys=False)
     timing = work / "wall_seconds.txt"
-    if (work / "results/all").is_file() and cfg.is_file() and cfg.read_text() == text:
+    kept = (work / "results/all").is_file() and cfg.is_file() and cfg.read_text() == text
+    work.mkdir(parents=True, exist_ok=True)
+    cfg.write_text(text)
+    cmd = [sys.executable, "-m", "snakemake", "results/all", "-s", str(ROOT / "Snakefile")]
+    cmd += ["-d", str(work), "--cores", str(cores), "--configfile", str(cfg)]
+    start = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"{work}: snakemake failed\n{done.stderr[-3000:]}")
+    if kept:
         seconds = float(timing.read_text()) if timing.is_file() else None
     else:
-        work.mkdir(parents=True, exist_ok=True)
-        cfg.write_text(text)
-        cmd = [sys.executable, "-m", "snakemake", "results/all", "-s", str(ROOT / "Snakefile")]
-        cmd += ["-d", str(work), "--cores", str(cores), "--configfile", str(cfg)]
-        start = time.perf_counter()
-        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        seconds = time.perf_counter() - start
-        if done.returncode != 0:
-            raise SystemExit(f"{work}: snakemake failed\n{done.stderr[-3000:]}")
         timing.write_text(f"{seconds:.1f}\n")
     results = work / "results"
 
