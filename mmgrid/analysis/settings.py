@@ -36,9 +36,11 @@ class AnalysisSettings:
     recency_period: str | None = None
     """The period the statistic is read from; null = the last training period (never the test
     window by default)."""
-    weight_estimator: str = "quadratic"
-    """How λ* is read from a weight sweep: ``quadratic`` (maximum of the least-squares parabola
-    through the sweep) or ``argmax`` (the best grid weight); see :mod:`mmgrid.analysis.optimal`."""
+    weight_estimator: str = "bagged"
+    """How λ* is read from a weight sweep: ``bagged`` (the best grid weight averaged over
+    bootstrap resamples of the selection users), ``quadratic`` (maximum of the least-squares
+    parabola through the sweep) or ``argmax`` (the best grid weight); see
+    :mod:`mmgrid.analysis.optimal`."""
     new_item_days: int = 90
     """A target item is *new* when its age at the interaction is below this many days."""
     bootstrap: int = 1000

@@ -185,7 +185,9 @@ def test_every_output_with_hand_computed_values(tmp_path):
 def test_quadratic_estimator_reads_lambda_between_grid_weights(tmp_path):
     """The parabola through each sweep's 3 points: A convex (better end 1.0), B vertex 5/12,
     C vertex 1/4; the temporal table marks the grid weight nearest λ*."""
-    settings = AnalysisSettings(metric="recall@5", selection="test", bootstrap=100)
+    settings = AnalysisSettings(
+        metric="recall@5", selection="test", bootstrap=100, weight_estimator="quadratic"
+    )
     document = run(tmp_path, build(tmp_path), settings)
     out = outputs(tmp_path / "results")
     optimal = pd.read_csv(out.optimal_weights).set_index("domain")

@@ -7,9 +7,12 @@ import pytest
 
 from mmgrid.analysis.bootstrap import paired_comparison
 from mmgrid.analysis.optimal import (
+    BAGGING_DRAWS,
+    argmax_weights,
     bootstrap_weight,
     estimate_weight,
     nearest_weight,
+    optimal_weight,
     quadratic_weights,
 )
 from mmgrid.evaluate.metrics import metrics_from_ranks, user_values
@@ -67,30 +70,39 @@ def _users(peak: float, n: int, seed: int) -> np.ndarray:
     return (rng.random((n, len(p))) < strength * p[None, :]).astype(float)
 
 
+# bagging nests a bootstrap in each draw: fewer users and draws keep its tests quick
+SIZES = {"quadratic": (4000, 300), "bagged": (1500, 100)}
+
+
+@pytest.mark.parametrize("estimator", SIZES)
 @pytest.mark.parametrize("peak", [0.3, 0.7])
-def test_bootstrap_interval_covers_the_true_optimum(peak: float) -> None:
+def test_bootstrap_interval_covers_the_true_optimum(peak: float, estimator: str) -> None:
+    users, draws = SIZES[estimator]
     estimate = bootstrap_weight(
-        GRID, _users(peak, 4000, seed=1), estimator="quadratic", draws=300, confidence=0.95, seed=0
+        GRID, _users(peak, users, seed=1), estimator=estimator, draws=draws, confidence=0.95, seed=0
     )
     assert estimate.ci_low <= peak <= estimate.ci_high
     assert abs(estimate.weight - peak) < 0.15
-    assert 0 < estimate.se < 0.2 and estimate.draws == 300
+    assert 0 < estimate.se < 0.2 and estimate.draws == draws
     # the draws themselves travel with the estimate, for the regression's two-level bootstrap
-    assert estimate.samples.shape == (300,)
+    assert estimate.samples.shape == (draws,)
     assert np.quantile(estimate.samples, [0.025, 0.975]) == pytest.approx(
         [estimate.ci_low, estimate.ci_high]
     )
     assert estimate.samples.std(ddof=1) == pytest.approx(estimate.se)
 
 
-def test_bootstrap_interval_shrinks_with_more_users() -> None:
+@pytest.mark.parametrize("estimator", SIZES)
+def test_bootstrap_interval_shrinks_with_more_users(estimator: str) -> None:
+    users, draws = SIZES[estimator]
+
     def width(n: int) -> float:
         e = bootstrap_weight(
-            GRID, _users(0.5, n, seed=2), estimator="quadratic", draws=300, confidence=0.9, seed=0
+            GRID, _users(0.5, n, seed=2), estimator=estimator, draws=draws, confidence=0.9, seed=0
         )
         return e.ci_high - e.ci_low
 
-    assert width(8000) < width(500)
+    assert width(2 * users) < width(users // 8)
 
 
 def test_bootstrap_without_draws_has_no_interval() -> None:
@@ -137,3 +149,45 @@ def test_paired_bootstrap_statistics_are_means_over_strata() -> None:
     assert result["difference_ci"] == [None, None]
     with pytest.raises(ValueError, match="same users"):
         paired_comparison([(np.ones(2), np.ones(3))], draws=10, confidence=0.9, seed=0)
+
+
+def test_vectorised_argmax_keeps_the_tie_rule() -> None:
+    rows = np.random.default_rng(0).integers(0, 3, size=(300, len(GRID))).astype(float)
+    assert argmax_weights(GRID, rows).tolist() == [optimal_weight(GRID, list(r)) for r in rows]
+
+
+# a lopsided sweep like the demo's semid ones: low and flat up to 0.5, a peak at 1.0, a decline
+LOPSIDED_GRID = [0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5]
+LOPSIDED = [0.032, 0.031, 0.028, 0.047, 0.082, 0.075, 0.058]
+
+
+def _hits(means: list[float], n: int) -> np.ndarray:
+    """``n`` users whose hits (1 or 0) at each weight average to ``means`` (rounded to 1 / n)."""
+    return np.stack([np.arange(n) < round(m * n) for m in means], axis=1).astype(float)
+
+
+def test_bagged_finds_the_peak_of_a_lopsided_sweep_where_the_parabola_does_not() -> None:
+    values = _hits(LOPSIDED, 1000)
+    assert estimate_weight(LOPSIDED_GRID, list(values.mean(axis=0)), "quadratic") == 1.5
+    estimate = bootstrap_weight(
+        LOPSIDED_GRID, values, estimator="bagged", draws=100, confidence=0.95, seed=0
+    )
+    assert estimate.weight == pytest.approx(1.0, abs=0.1)
+    assert estimate.ci_low <= 1.0 <= estimate.ci_high
+
+
+def test_bagged_is_the_mean_of_the_resamples_argmax() -> None:
+    """An independent reference: resample by hand with the estimator's stream and tie rule."""
+    values = _users(0.6, 300, seed=3)
+    estimate = bootstrap_weight(GRID, values, estimator="bagged", draws=0, confidence=0.95, seed=7)
+    rng = np.random.default_rng([7, 0])
+    idx = rng.integers(0, len(values), size=(BAGGING_DRAWS, len(values)))
+    by_hand = np.mean([optimal_weight(GRID, list(values[i].mean(axis=0))) for i in idx])
+    assert estimate.weight == pytest.approx(by_hand)
+    again = bootstrap_weight(GRID, values, estimator="bagged", draws=0, confidence=0.95, seed=7)
+    assert again.weight == estimate.weight  # seeded
+
+
+def test_bagged_needs_the_users() -> None:
+    with pytest.raises(ValueError, match="bootstrap_weight"):
+        estimate_weight(GRID, _curve(0.5), "bagged")
