@@ -3,9 +3,9 @@
     .venv/bin/python bench/lambda_estimators.py [--users 220] [--replicates 400] [--seed 0]
 
 Every replicate draws a selection set of ``--users`` users from a known mean curve m(λ) on the
-demo's grid (0, 0.25, …, 1.5) and reads λ* with each estimator of :mod:`mmgrid.analysis.optimal`. A user's metric
-at a weight is a hit worth ``GAIN`` (a target in the top 10) or 0, with m(λ) / GAIN the hit
-probability; the hits of one user are correlated across weights as in real sweeps (a shared
+demo's grid (0, 0.25, …, 1.5) and reads λ* with each estimator of :mod:`mmgrid.analysis.optimal`,
+as the analysis does (without an interval). A user's metric at a weight is a hit worth ``GAIN``
+(a target in the top 10) or 0, with m(λ) / GAIN the hit probability; the hits of one user are correlated across weights as in real sweeps (a shared
 uniform draw with probability ``--shared``, a fresh one otherwise). Reported per curve shape and
 estimator: bias and RMSE of λ* against the true maximum, and the regret, the share of the best
 expected metric that the chosen weight gives up. The shapes are those the demo's sweeps take:
@@ -19,7 +19,7 @@ import argparse
 
 import numpy as np
 
-from mmgrid.analysis.optimal import ESTIMATORS, bootstrap_weight, estimate_weight
+from mmgrid.analysis.optimal import ESTIMATORS, bootstrap_weight
 
 GRID = np.array([0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5])
 FINE = np.linspace(0.0, 1.5, 1501)
@@ -50,11 +50,9 @@ def simulate(curve, users: int, shared: float, rng: np.random.Generator) -> np.n
 
 def estimate(values: np.ndarray, estimator: str, seed: int) -> float:
     """λ* of one replicate, as the analysis reads it (no interval)."""
-    if estimator == "bagged":
-        return bootstrap_weight(
-            list(GRID), values, estimator=estimator, draws=0, confidence=0.95, seed=seed
-        ).weight
-    return estimate_weight(list(GRID), list(values.mean(axis=0)), estimator)
+    return bootstrap_weight(
+        list(GRID), values, estimator=estimator, draws=0, confidence=0.95, seed=seed
+    ).weight
 
 
 def main() -> None:

@@ -16,7 +16,7 @@ it (and adds the empty think block before each answer). Loss is taken on assista
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mmgrid.items.text import TEMPLATE, item_text
 
@@ -74,10 +74,10 @@ WORDINGS = {
         "\n",
         study_item_text,
     ),
-    # mmgrid's, with a one-line next-item instruction (CPU budgets)
-    "short": Wording(SHORT_RECOMMEND, "\n", TEXT_TO_SID, SID_TO_TEXT, "\n\n", item_text),
 }
 MMGRID = WORDINGS["mmgrid"]
+# mmgrid's, with a one-line next-item instruction (CPU budgets)
+WORDINGS["short"] = replace(MMGRID, recommend=SHORT_RECOMMEND)
 
 
 def item_sid(sid: str) -> str:
