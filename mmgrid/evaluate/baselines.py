@@ -6,6 +6,10 @@
 - ``Random``: every catalogue item in a random order, seeded per (seed, domain, user); the
   user's history is excluded.
 
+:func:`blend_order` is the popularity analogue of the linear temporal merge (two periods'
+popularity mixed with a weight); ``bench/popularity_sweep.py`` sweeps it to ask whether a
+world's data carry the recency a merge weight should follow.
+
 The test users are drawn exactly as the samples stage draws them
 (:func:`mmgrid.samples.targets.evaluation_targets` with the shared per-domain seed), so a
 baseline and every paradigm's models are scored on the same users and targets, listed in the
@@ -39,17 +43,72 @@ PARADIGM = "baselines"
 """The metrics root folder of the baselines: ``metrics/baselines/{name}/{domain}.json``."""
 
 
+def interaction_counts(
+    seqs: UserSequences, row_of: Mapping[str, int], n_items: int, start_ms: int, end_ms: int
+) -> np.ndarray:
+    """Interactions per catalogue row with a timestamp in [``start_ms``, ``end_ms``)."""
+    rows = np.array([row_of.get(i, -1) for i in seqs.items], dtype=np.int64)
+    inside = (rows >= 0) & (seqs.timestamps >= start_ms) & (seqs.timestamps < end_ms)
+    return np.bincount(rows[inside], minlength=n_items)
+
+
 def popularity_order(
     seqs: UserSequences, row_of: Mapping[str, int], n_items: int, period: Period
 ) -> np.ndarray:
     """Catalogue rows by popularity: interactions in ``period``, then earlier ones, then row."""
-    rows = np.array([row_of.get(i, -1) for i in seqs.items], dtype=np.int64)
-    known = rows >= 0
-    in_period = known & (seqs.timestamps >= period.start_ms) & (seqs.timestamps < period.end_ms)
-    before = known & (seqs.timestamps < period.start_ms)
-    recent = np.bincount(rows[in_period], minlength=n_items)
-    earlier = np.bincount(rows[before], minlength=n_items)
+    recent = interaction_counts(seqs, row_of, n_items, period.start_ms, period.end_ms)
+    earlier = interaction_counts(seqs, row_of, n_items, np.iinfo(np.int64).min, period.start_ms)
     return np.lexsort((np.arange(n_items), -earlier, -recent))
+
+
+def blend_order(
+    seqs: UserSequences,
+    row_of: Mapping[str, int],
+    n_items: int,
+    old: Period,
+    new: Period,
+    weight: float,
+) -> np.ndarray:
+    """Catalogue rows by ``(1 - weight) * share_old + weight * share_new``, where share_P is an
+    item's share of the interactions in period P (weights above 1 extrapolate, as linear merges
+    do), then by interactions before ``old``, then by row: the popularity analogue of the linear
+    temporal merge of the two periods' cells."""
+    shares = [
+        counts / max(counts.sum(), 1)
+        for counts in (
+            interaction_counts(seqs, row_of, n_items, p.start_ms, p.end_ms) for p in (old, new)
+        )
+    ]
+    score = (1.0 - weight) * shares[0] + weight * shares[1]
+    earlier = interaction_counts(seqs, row_of, n_items, np.iinfo(np.int64).min, old.start_ms)
+    return np.lexsort((np.arange(n_items), -earlier, -score))
+
+
+def ordered_ranks(
+    order: np.ndarray,
+    seqs: UserSequences,
+    targets: np.ndarray,
+    row_of: Mapping[str, int],
+) -> list[int | None]:
+    """Each test user's 1-based rank of the target when every user sees the catalogue in
+    ``order`` (rows, best first) with their own history removed."""
+    position = np.empty(len(order), dtype=np.float64)
+    position[order] = np.arange(len(order))
+    users = seqs.row_users(targets)
+    return [
+        _rank_after_history(position.copy(), seqs, user, target, row_of)
+        for user, target in zip(users.tolist(), targets.tolist(), strict=True)
+    ]
+
+
+def _rank_after_history(
+    keys: np.ndarray, seqs: UserSequences, user: int, target: int, row_of: Mapping[str, int]
+) -> int | None:
+    """The target's rank by ascending ``keys`` (modified in place) once the items the user had
+    before the target are removed."""
+    history = [row_of[i] for i in seqs.items[seqs.offsets[user] : target] if i in row_of]
+    keys[np.asarray(history, dtype=np.int64)] = np.inf
+    return rank_by_key(keys, row_of[seqs.items[target]])
 
 
 def baseline_ranks(
@@ -66,23 +125,39 @@ def baseline_ranks(
     """Each test user's 1-based rank of the target under baseline ``name`` (history excluded)."""
     if name not in BASELINES:
         raise InputError(f"unknown baseline {name!r}; use one of {', '.join(BASELINES)}")
-    users = seqs.row_users(targets)
     if name == "MostPop":
-        position = np.empty(n_items, dtype=np.float64)
-        position[popularity_order(seqs, row_of, n_items, popularity_period)] = np.arange(n_items)
+        order = popularity_order(seqs, row_of, n_items, popularity_period)
+        return ordered_ranks(order, seqs, targets, row_of)
+    users = seqs.row_users(targets)
     ranks: list[int | None] = []
     for user, target in zip(users.tolist(), targets.tolist(), strict=True):
-        if name == "MostPop":
-            keys = position.copy()
-        else:
-            rng = np.random.default_rng(
-                derive_seed(seed, "random-baseline", domain, seqs.users[user])
-            )
-            keys = rng.random(n_items)
-        history = [row_of[i] for i in seqs.items[seqs.offsets[user] : target] if i in row_of]
-        keys[np.asarray(history, dtype=np.int64)] = np.inf
-        ranks.append(rank_by_key(keys, row_of[seqs.items[target]]))
+        rng = np.random.default_rng(derive_seed(seed, "random-baseline", domain, seqs.users[user]))
+        ranks.append(_rank_after_history(rng.random(n_items), seqs, user, target, row_of))
     return ranks
+
+
+def test_targets(
+    seqs: UserSequences,
+    row_of: Mapping[str, int],
+    items_path: str | os.PathLike[str],
+    domain: str,
+    test_period: Period,
+    max_users: int,
+    seed: int,
+) -> np.ndarray:
+    """The evaluated users' target rows of ``seqs``, drawn and ordered as the samples stage
+    draws them; raises when a target is not in the item table at ``items_path``."""
+    rng = np.random.default_rng(evaluation_users_seed(seed, domain, test_period.name))
+    targets = sample_order(
+        seqs, evaluation_targets(seqs, test_period, max_users=max_users, rng=rng)
+    )
+    unknown = sorted({seqs.items[t] for t in targets} - set(row_of))
+    if unknown:
+        raise InputError(
+            f"{items_path}: test target {unknown[0]} is not in the item table; build the shards "
+            "and the item table from the same ingest"
+        )
+    return targets
 
 
 def evaluate_baselines(
@@ -106,16 +181,7 @@ def evaluate_baselines(
     seqs = load_sequences(shards)
     item_ids = read_items(items_path)["item_id"].tolist()
     row_of = {item: row for row, item in enumerate(item_ids)}
-    rng = np.random.default_rng(evaluation_users_seed(seed, domain, test_period.name))
-    targets = sample_order(
-        seqs, evaluation_targets(seqs, test_period, max_users=max_users, rng=rng)
-    )
-    unknown = sorted({seqs.items[t] for t in targets} - set(row_of))
-    if unknown:
-        raise InputError(
-            f"{items_path}: test target {unknown[0]} is not in the item table; build the shards "
-            "and the item table from the same ingest"
-        )
+    targets = test_targets(seqs, row_of, items_path, domain, test_period, max_users, seed)
     users = [seqs.users[u] for u in seqs.row_users(targets)]
     results: dict[str, dict[str, float]] = {}
     paths = [Path(p) for name in sorted(outputs) for p in outputs[name]]

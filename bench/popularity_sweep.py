@@ -1,0 +1,153 @@
+"""Does the data carry the planted recency? The temporal sweep of a popularity recommender.
+
+    .venv/bin/python bench/popularity_sweep.py RUN_DIR [RUN_DIR ...]
+
+``RUN_DIR`` holds a run's ``config.yaml`` (the whole config, seed included, as
+``bench/bench_recency.py --keep`` leaves it) and its ``results/`` with at least the shards, the
+item tables and the statistics (``snakemake ... results/stats/{domain}.json`` for every domain
+is enough; a finished run adds its models' λ* for comparison).
+
+For each domain the popularity analogue of the linear temporal merge ranks every catalogue item
+by ``(1 - λ) share_old + λ share_new`` (an item's share of the interactions of the two merged
+periods; λ > 1 extrapolates as the linear merge does; the user's history excluded:
+:func:`mmgrid.evaluate.baselines.blend_order`) on the run's own test users, at every weight of
+the run's temporal grid. λ* and its interval come from the analysis's estimator on the run's
+selection users, and the weight-vs-recency slope from the analysis's two-level bootstrap, so
+every number is read as the analysis reads the models'. No model is involved: this asks
+whether the world plants an effect that a recommender which only counts could find, which
+bounds what the merged models can show. It is a diagnostic of the data, not the positive
+control (that must come from real merges of trained models).
+
+Prints one Markdown row per (run, domain) and one per run with the slope.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from mmgrid.analysis.inputs import read_stats, recency_statistic
+from mmgrid.analysis.optimal import bootstrap_weight
+from mmgrid.analysis.regression import fit_line
+from mmgrid.analysis.settings import settings_from_config
+from mmgrid.analysis.split import split_masks
+from mmgrid.evaluate.baselines import blend_order, ordered_ranks, test_targets
+from mmgrid.evaluate.metrics import user_values
+from mmgrid.items.index import read_items
+from mmgrid.periods import evaluation_period, periods_from_config
+from mmgrid.samples.sequences import load_sequences
+from mmgrid.seeding import derive_seed
+from mmgrid.study.layout import Layout
+
+
+def domain_sweep(
+    config: dict[str, Any], layout: Layout, domain: str, settings: Any
+) -> tuple[float, Any]:
+    """(recency statistic, λ* estimate) of the popularity sweep on one domain."""
+    periods = {p.name: p for p in periods_from_config(config)}
+    test = evaluation_period(config)
+    old, new = (periods[name] for name in config["merges"]["temporal"]["periods"])
+    weights = [float(w) for w in config["merges"]["temporal"]["weights"]]
+    seed = int(config["seed"])
+    shards = [layout.shard(domain, name) for name in periods]
+    items_path = layout.item_table(domain)
+    seqs = load_sequences(shards)
+    item_ids = read_items(items_path)["item_id"].tolist()
+    row_of = {item: row for row, item in enumerate(item_ids)}
+    max_users = int(config["samples"]["eval_max_users"])
+    targets = test_targets(seqs, row_of, items_path, domain, test, max_users, seed)
+    values = np.stack(
+        [
+            user_values(
+                np.array(
+                    ordered_ranks(
+                        blend_order(seqs, row_of, len(item_ids), old, new, w),
+                        seqs,
+                        targets,
+                        row_of,
+                    ),
+                    dtype=np.float64,
+                ),
+                settings.metric,
+            )
+            for w in weights
+        ],
+        axis=1,
+    )
+    users = [seqs.users[u] for u in seqs.row_users(targets)]
+    selection, _ = split_masks(users, domain, seed, settings.selection, settings.valid_fraction)
+    estimate = bootstrap_weight(
+        weights,
+        values[selection],
+        estimator=settings.weight_estimator,
+        draws=settings.bootstrap,
+        confidence=settings.confidence,
+        seed=derive_seed(seed, "popularity-sweep", domain),
+    )
+    period = settings.recency_period or new.name
+    stats = read_stats(Path(layout.stats_dir), domain)
+    x = recency_statistic(stats, Path(layout.stats(domain)), settings, period).value
+    return x, estimate
+
+
+def model_weights(layout: Layout) -> dict[tuple[str, str], float]:
+    """The run's models' λ* per (paradigm, domain), where the analysis ran."""
+    path = Path(layout.root, "tables", "optimal_weights.csv")
+    if not path.exists():
+        return {}
+    table = pd.read_csv(path)
+    return {
+        (p, d): float(w)
+        for p, d, w in zip(table["paradigm"], table["domain"], table["weight_optimal"], strict=True)
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("runs", nargs="+", type=Path, help="directories with config.yaml and results/")
+    args = ap.parse_args()
+    rows = [
+        "| run | seed | domain | recency | popularity λ* | 95 % CI | models' λ* |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    slopes = ["| run | seed | popularity slope | 95 % CI |", "|---|---|---|---|"]
+    for run in args.runs:
+        config = yaml.safe_load((run / "config.yaml").read_text())
+        settings = settings_from_config(config.get("analysis"))
+        layout = Layout(root=str(run / "results"))
+        models = model_weights(layout)
+        xs, ys, draws = [], [], []
+        for domain in config["domains"]:
+            x, est = domain_sweep(config, layout, domain, settings)
+            xs.append(x)
+            ys.append(est.weight)
+            draws.append(est.samples)
+            theirs = ", ".join(
+                f"{p} {w:.2f}" for (p, d), w in sorted(models.items()) if d == domain
+            )
+            rows.append(
+                f"| {run.name} | {config['seed']} | {domain} | {x:.3f} | {est.weight:.2f} "
+                f"| [{est.ci_low:.2f}, {est.ci_high:.2f}] | {theirs or '-'} |"
+            )
+        fit = fit_line(
+            xs,
+            ys,
+            bootstrap=settings.bootstrap,
+            confidence=settings.confidence,
+            seed=derive_seed(int(config["seed"]), "popularity-sweep", "slope"),
+            y_samples=draws,
+        )
+        low, high = fit["slope_ci"] or (float("nan"), float("nan"))
+        slopes.append(
+            f"| {run.name} | {config['seed']} | {fit['slope']:+.2f} | [{low:+.2f}, {high:+.2f}] |"
+        )
+    print("\n".join(rows), "\n", "\n".join(slopes), sep="\n")
+
+
+if __name__ == "__main__":
+    main()
