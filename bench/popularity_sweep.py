@@ -47,8 +47,9 @@ from mmgrid.study.layout import Layout
 
 def domain_sweep(
     config: dict[str, Any], layout: Layout, domain: str, settings: Any
-) -> tuple[float, Any]:
-    """(recency statistic, λ* estimate) of the popularity sweep on one domain."""
+) -> tuple[float, Any, int]:
+    """(recency statistic, λ* estimate, selection users) of the popularity sweep on one
+    domain."""
     periods = {p.name: p for p in periods_from_config(config)}
     test = evaluation_period(config)
     old, new = (periods[name] for name in config["merges"]["temporal"]["periods"])
@@ -92,7 +93,7 @@ def domain_sweep(
     period = settings.recency_period or new.name
     stats = read_stats(Path(layout.stats_dir), domain)
     x = recency_statistic(stats, Path(layout.stats(domain)), settings, period).value
-    return x, estimate
+    return x, estimate, int(selection.sum())
 
 
 def model_weights(layout: Layout) -> dict[tuple[str, str], float]:
@@ -112,8 +113,8 @@ def main() -> None:
     ap.add_argument("runs", nargs="+", type=Path, help="directories with config.yaml and results/")
     args = ap.parse_args()
     rows = [
-        "| run | seed | domain | recency | popularity λ* | 95 % CI | models' λ* |",
-        "|---|---|---|---|---|---|---|",
+        "| run | seed | domain | selection users | recency | popularity λ* | 95 % CI | models' λ* |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     slopes = ["| run | seed | popularity slope | 95 % CI |", "|---|---|---|---|"]
     for run in args.runs:
@@ -123,7 +124,7 @@ def main() -> None:
         models = model_weights(layout)
         xs, ys, draws = [], [], []
         for domain in config["domains"]:
-            x, est = domain_sweep(config, layout, domain, settings)
+            x, est, n = domain_sweep(config, layout, domain, settings)
             xs.append(x)
             ys.append(est.weight)
             draws.append(est.samples)
@@ -131,7 +132,7 @@ def main() -> None:
                 f"{p} {w:.2f}" for (p, d), w in sorted(models.items()) if d == domain
             )
             rows.append(
-                f"| {run.name} | {config['seed']} | {domain} | {x:.3f} | {est.weight:.2f} "
+                f"| {run.name} | {config['seed']} | {domain} | {n} | {x:.3f} | {est.weight:.2f} "
                 f"| [{est.ci_low:.2f}, {est.ci_high:.2f}] | {theirs or '-'} |"
             )
         fit = fit_line(
