@@ -36,7 +36,7 @@ from mmgrid.analysis.optimal import bootstrap_weight
 from mmgrid.analysis.regression import fit_line
 from mmgrid.analysis.settings import settings_from_config
 from mmgrid.analysis.split import split_masks
-from mmgrid.evaluate.baselines import blend_order, ordered_ranks, test_targets
+from mmgrid.evaluate.baselines import blend_order, draw_test_targets, ordered_ranks
 from mmgrid.evaluate.metrics import user_values
 from mmgrid.items.index import read_items
 from mmgrid.periods import evaluation_period, periods_from_config
@@ -61,7 +61,7 @@ def domain_sweep(
     item_ids = read_items(items_path)["item_id"].tolist()
     row_of = {item: row for row, item in enumerate(item_ids)}
     max_users = int(config["samples"]["eval_max_users"])
-    targets = test_targets(seqs, row_of, items_path, domain, test, max_users, seed)
+    targets = draw_test_targets(seqs, row_of, items_path, domain, test, max_users, seed)
     values = np.stack(
         [
             user_values(

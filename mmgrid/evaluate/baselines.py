@@ -136,7 +136,7 @@ def baseline_ranks(
     return ranks
 
 
-def test_targets(
+def draw_test_targets(
     seqs: UserSequences,
     row_of: Mapping[str, int],
     items_path: str | os.PathLike[str],
@@ -181,7 +181,7 @@ def evaluate_baselines(
     seqs = load_sequences(shards)
     item_ids = read_items(items_path)["item_id"].tolist()
     row_of = {item: row for row, item in enumerate(item_ids)}
-    targets = test_targets(seqs, row_of, items_path, domain, test_period, max_users, seed)
+    targets = draw_test_targets(seqs, row_of, items_path, domain, test_period, max_users, seed)
     users = [seqs.users[u] for u in seqs.row_users(targets)]
     results: dict[str, dict[str, float]] = {}
     paths = [Path(p) for name in sorted(outputs) for p in outputs[name]]
