@@ -57,6 +57,13 @@ def domain_sweep(
     seed = int(config["seed"])
     shards = [layout.shard(domain, name) for name in periods]
     items_path = layout.item_table(domain)
+    missing = [f for f in [*shards, items_path, layout.stats(domain)] if not Path(f).is_file()]
+    if missing:
+        raise SystemExit(
+            f"{missing[0]} is missing; build the data first, in the run's directory: snakemake "
+            f"--cores 2 --configfile config.yaml results/stats/{domain}.json "
+            f"results/items/{domain}.parquet"
+        )
     seqs = load_sequences(shards)
     item_ids = read_items(items_path)["item_id"].tolist()
     row_of = {item: row for row, item in enumerate(item_ids)}
@@ -118,6 +125,11 @@ def main() -> None:
     ]
     slopes = ["| run | seed | popularity slope | 95 % CI |", "|---|---|---|---|"]
     for run in args.runs:
+        if not (run / "config.yaml").is_file():
+            raise SystemExit(
+                f"{run}: no config.yaml; pass a directory with the run's whole config (as "
+                "bench/bench_recency.py --keep leaves it) and its results/"
+            )
         config = yaml.safe_load((run / "config.yaml").read_text())
         settings = settings_from_config(config.get("analysis"))
         layout = Layout(root=str(run / "results"))
