@@ -32,9 +32,9 @@ import pandas as pd
 import yaml
 
 from mmgrid.analysis.inputs import read_stats, recency_statistic
-from mmgrid.analysis.optimal import bootstrap_weight
+from mmgrid.analysis.optimal import WeightEstimate, bootstrap_weight
 from mmgrid.analysis.regression import fit_line
-from mmgrid.analysis.settings import settings_from_config
+from mmgrid.analysis.settings import AnalysisSettings, settings_from_config
 from mmgrid.analysis.split import split_masks
 from mmgrid.evaluate.baselines import blend_order, draw_test_targets, ordered_ranks
 from mmgrid.evaluate.metrics import user_values
@@ -46,8 +46,8 @@ from mmgrid.study.layout import Layout
 
 
 def domain_sweep(
-    config: dict[str, Any], layout: Layout, domain: str, settings: Any
-) -> tuple[float, Any, int]:
+    config: dict[str, Any], layout: Layout, domain: str, settings: AnalysisSettings
+) -> tuple[float, WeightEstimate, int]:
     """(recency statistic, λ* estimate, selection users) of the popularity sweep on one
     domain."""
     periods = {p.name: p for p in periods_from_config(config)}
