@@ -10,7 +10,7 @@ is enough; a finished run adds its models' λ* for comparison).
 For each domain the popularity analogue of the linear temporal merge ranks every catalogue item
 by ``(1 - λ) share_old + λ share_new`` (an item's share of the interactions of the two merged
 periods; λ > 1 extrapolates as the linear merge does; the user's history excluded:
-:func:`mmgrid.evaluate.baselines.blend_order`) on the run's own test users, at every weight of
+:func:`mmgrid.evaluate.baselines.blend_orders`) on the run's own test users, at every weight of
 the run's temporal grid. λ* and its interval come from the analysis's estimator on the run's
 selection users, and the weight-vs-recency slope from the analysis's two-level bootstrap, so
 every number is read as the analysis reads the models'. No model is involved: this asks
@@ -36,7 +36,7 @@ from mmgrid.analysis.optimal import WeightEstimate, bootstrap_weight
 from mmgrid.analysis.regression import fit_line
 from mmgrid.analysis.settings import AnalysisSettings, settings_from_config
 from mmgrid.analysis.split import split_masks
-from mmgrid.evaluate.baselines import blend_order, draw_test_targets, ordered_ranks
+from mmgrid.evaluate.baselines import blend_orders, draw_test_targets, ordered_ranks
 from mmgrid.evaluate.metrics import user_values
 from mmgrid.items.index import read_items
 from mmgrid.periods import evaluation_period, periods_from_config
@@ -69,21 +69,14 @@ def domain_sweep(
     row_of = {item: row for row, item in enumerate(item_ids)}
     max_users = int(config["samples"]["eval_max_users"])
     targets = draw_test_targets(seqs, row_of, items_path, domain, test, max_users, seed)
+    orders = blend_orders(seqs, row_of, len(item_ids), old, new, weights)
     values = np.stack(
         [
             user_values(
-                np.array(
-                    ordered_ranks(
-                        blend_order(seqs, row_of, len(item_ids), old, new, w),
-                        seqs,
-                        targets,
-                        row_of,
-                    ),
-                    dtype=np.float64,
-                ),
+                np.array(ordered_ranks(order, seqs, targets, row_of), dtype=np.float64),
                 settings.metric,
             )
-            for w in weights
+            for order in orders
         ],
         axis=1,
     )

@@ -6,7 +6,7 @@
 - ``Random``: every catalogue item in a random order, seeded per (seed, domain, user); the
   user's history is excluded.
 
-:func:`blend_order` is the popularity analogue of the linear temporal merge (two periods'
+:func:`blend_orders` is the popularity analogue of the linear temporal merge (two periods'
 popularity mixed with a weight); ``bench/popularity_sweep.py`` sweeps it to ask whether a
 world's data carry the recency a merge weight should follow.
 
@@ -43,12 +43,20 @@ PARADIGM = "baselines"
 """The metrics root folder of the baselines: ``metrics/baselines/{name}/{domain}.json``."""
 
 
-def interaction_counts(
-    seqs: UserSequences, row_of: Mapping[str, int], n_items: int, start_ms: int, end_ms: int
+_BEGINNING = int(np.iinfo(np.int64).min)
+"""A start time before every interaction."""
+
+
+def _item_rows(seqs: UserSequences, row_of: Mapping[str, int]) -> np.ndarray:
+    """The catalogue row of every interaction of ``seqs``; -1 for an item not in the catalogue."""
+    return np.array([row_of.get(i, -1) for i in seqs.items], dtype=np.int64)
+
+
+def _counts(
+    rows: np.ndarray, timestamps: np.ndarray, n_items: int, start_ms: int, end_ms: int
 ) -> np.ndarray:
-    """Interactions per catalogue row with a timestamp in [``start_ms``, ``end_ms``)."""
-    rows = np.array([row_of.get(i, -1) for i in seqs.items], dtype=np.int64)
-    inside = (rows >= 0) & (seqs.timestamps >= start_ms) & (seqs.timestamps < end_ms)
+    """Interactions per catalogue row (``rows`` from :func:`_item_rows`) in [start, end)."""
+    inside = (rows >= 0) & (timestamps >= start_ms) & (timestamps < end_ms)
     return np.bincount(rows[inside], minlength=n_items)
 
 
@@ -56,32 +64,34 @@ def popularity_order(
     seqs: UserSequences, row_of: Mapping[str, int], n_items: int, period: Period
 ) -> np.ndarray:
     """Catalogue rows by popularity: interactions in ``period``, then earlier ones, then row."""
-    recent = interaction_counts(seqs, row_of, n_items, period.start_ms, period.end_ms)
-    earlier = interaction_counts(seqs, row_of, n_items, np.iinfo(np.int64).min, period.start_ms)
+    rows = _item_rows(seqs, row_of)
+    recent = _counts(rows, seqs.timestamps, n_items, period.start_ms, period.end_ms)
+    earlier = _counts(rows, seqs.timestamps, n_items, _BEGINNING, period.start_ms)
     return np.lexsort((np.arange(n_items), -earlier, -recent))
 
 
-def blend_order(
+def blend_orders(
     seqs: UserSequences,
     row_of: Mapping[str, int],
     n_items: int,
     old: Period,
     new: Period,
-    weight: float,
-) -> np.ndarray:
-    """Catalogue rows by ``(1 - weight) * share_old + weight * share_new``, where share_P is an
-    item's share of the interactions in period P (weights above 1 extrapolate, as linear merges
-    do), then by interactions before ``old``, then by row: the popularity analogue of the linear
-    temporal merge of the two periods' cells."""
-    shares = [
+    weights: Sequence[float],
+) -> list[np.ndarray]:
+    """For each weight w, the catalogue rows by ``(1 - w) * share_old + w * share_new``, where
+    share_P is an item's share of the interactions in period P (weights above 1 extrapolate, as
+    linear merges do), then by interactions before ``old``, then by row: the popularity analogue
+    of the linear temporal merge of the two periods' cells."""
+    rows = _item_rows(seqs, row_of)
+    share_old, share_new = (
         counts / max(counts.sum(), 1)
         for counts in (
-            interaction_counts(seqs, row_of, n_items, p.start_ms, p.end_ms) for p in (old, new)
+            _counts(rows, seqs.timestamps, n_items, p.start_ms, p.end_ms) for p in (old, new)
         )
-    ]
-    score = (1.0 - weight) * shares[0] + weight * shares[1]
-    earlier = interaction_counts(seqs, row_of, n_items, np.iinfo(np.int64).min, old.start_ms)
-    return np.lexsort((np.arange(n_items), -earlier, -score))
+    )
+    earlier = _counts(rows, seqs.timestamps, n_items, _BEGINNING, old.start_ms)
+    ties = (np.arange(n_items), -earlier)
+    return [np.lexsort((*ties, -((1.0 - w) * share_old + w * share_new))) for w in weights]
 
 
 def ordered_ranks(

@@ -130,26 +130,24 @@ def test_baselines_use_the_samples_stage_test_users(tmp_path: Path, domain: list
     assert list(ranks["item_id"]) == [seqs.items[r] for r in rows]
 
 
-def test_blend_order_mixes_the_two_periods_shares(domain: list[Path]) -> None:
+def test_blend_orders_mix_the_two_periods_shares(domain: list[Path]) -> None:
     """(1 - w) share_phase1 + w share_phase2, ties by earlier interactions, then row."""
-    from mmgrid.evaluate.baselines import blend_order, ordered_ranks
+    from mmgrid.evaluate.baselines import blend_orders, ordered_ranks
     from mmgrid.samples.sequences import load_sequences
 
     seqs = load_sequences(domain)
     row_of = {item: row for row, item in enumerate(ITEMS)}
-
-    def order(weight: float) -> list[str]:
-        return [ITEMS[r] for r in blend_order(seqs, row_of, len(ITEMS), OLD, LAST, weight)]
+    weights = [0.0, 0.5, 1.0, 1.5]
+    orders = blend_orders(seqs, row_of, len(ITEMS), OLD, LAST, weights)
 
     # shares: phase1 e 1; phase2 c 1/2, b 1/3, a 1/6
-    assert order(0.0) == ["e", "a", "b", "c", "d"]
-    assert order(0.5) == ["e", "c", "b", "a", "d"]  # e 1/2, c 1/4, b 1/6, a 1/12
-    assert order(1.0) == ["c", "b", "a", "d", "e"]
-    assert order(1.5) == ["c", "b", "a", "d", "e"]  # extrapolation: e -1/2 falls below d's 0
+    assert [[ITEMS[r] for r in order] for order in orders] == [
+        ["e", "a", "b", "c", "d"],
+        ["e", "c", "b", "a", "d"],  # e 1/2, c 1/4, b 1/6, a 1/12
+        ["c", "b", "a", "d", "e"],
+        ["c", "b", "a", "d", "e"],  # extrapolation: e -1/2 falls below d's 0
+    ]
     # u4 (history a, target d): e b c d at weight 0 -> 4th; c b d e at 1.5 -> 3rd
     targets = np.array([seqs.offsets[list(seqs.users).index("u4")] + 1])
-    at = {
-        w: ordered_ranks(blend_order(seqs, row_of, 5, OLD, LAST, w), seqs, targets, row_of)
-        for w in (0.0, 1.5)
-    }
-    assert at == {0.0: [4], 1.5: [3]}
+    ranks = [ordered_ranks(order, seqs, targets, row_of) for order in orders]
+    assert ranks[0] == [4] and ranks[3] == [3]
