@@ -147,6 +147,34 @@ def plain_generate(model, tokenizer, prompts, trie, beams: int, batch_size: int)
         )
 
 
+def agreement(a: list, b: list, k: int = 20) -> dict[str, float]:
+    """How far two backends' results agree, as shares of prompts: identical results
+    (``identical``), and for ranked lists the same first item (``top1``) and the mean overlap of
+    the top-``k`` sets (``overlap``)."""
+    pairs = list(zip(a, b, strict=True))
+    shares = {"identical": sum(x[:k] == y[:k] for x, y in pairs) / len(pairs)}
+    if pairs and isinstance(pairs[0][0], list) and pairs[0][0] and isinstance(pairs[0][0][0], int):
+        shares["top1"] = sum(x[:1] == y[:1] for x, y in pairs) / len(pairs)
+        shares["overlap"] = sum(
+            len(set(x[:k]) & set(y[:k])) / max(len(x[:k]), 1) for x, y in pairs
+        ) / len(pairs)
+    return {name: round(share, 3) for name, share in shares.items()}
+
+
+def agreement_text(results: list, reference: list, titles: bool) -> str:
+    """``yes`` when ``results`` equal ``reference``, else the shares of :func:`agreement` (in
+    bf16, rounding alone reorders a random model's near-tied beams: see bench/GPU.md)."""
+    if results == reference:
+        return "yes"
+    shares = agreement(results, reference)
+    if titles:
+        return f"no: {100 * shares['identical']:.1f} % of prompts' samples identical"
+    return (
+        f"no: identical lists {100 * shares['identical']:.1f} %, same top-1 "
+        f"{100 * shares['top1']:.1f} %, top-20 overlap {100 * shares['overlap']:.1f} %"
+    )
+
+
 def timed_rows(args, model, tokenizer, trie, prompts) -> list[tuple[str, float, str]]:
     """(setting, best seconds, same result as the first backend at that batch size) for every
     backend and batch size: semid beam search, or title sampling with ``--titles``."""
@@ -173,7 +201,7 @@ def timed_rows(args, model, tokenizer, trie, prompts) -> list[tuple[str, float, 
 
             seconds, _ = best_time(run, args.repeats)
             # titles are seeded per batch: compare backends at the same batch size
-            same = "yes" if results == reference.setdefault(batch_size, results) else "no"
+            same = agreement_text(results, reference.setdefault(batch_size, results), args.titles)
             label = f"{name} backend" + (", compiled" if compiled else "")
             rows.append((f"{task}, {label}, batch {batch_size}", seconds, same))
     return rows
