@@ -170,7 +170,7 @@ def main() -> None:
                 analysis,
                 analysis.recency_period or args.new,
             ).value
-            points.append((paradigm, x, best, draws))
+            points.append((paradigm, x, best, draws, domain))
             print(
                 f"| {paradigm} | {domain} | {x:.3f} | {n} | {best:g} [{low:.2f}, {high:.2f}] "
                 f"| {mean[0]:.2f}, {mean[np.argmin(np.abs(weights - 1))]:.2f}, {mean.min():.2f} "
@@ -187,6 +187,7 @@ def main() -> None:
             confidence=0.95,
             seed=seed,
             y_samples=[p[3] for p in chosen],
+            domains=[p[4] for p in chosen],
         )
         ci = fit["slope_ci"] or [float("nan")] * 2
         slope = float("nan") if fit["slope"] is None else fit["slope"]

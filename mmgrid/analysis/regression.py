@@ -5,14 +5,19 @@ two-sided p-value (``scipy.stats.pearsonr``), and a percentile bootstrap interva
 With fewer than ``MIN_POINTS`` points or no spread in x there is no fit: every statistic is null
 and ``note`` says why.
 
-The bootstrap has two levels when every point brings the bootstrap draws of its λ* (over its
-selection users, :mod:`.optimal`): each draw resamples the points with replacement and gives
-every resampled point a λ* drawn from its own bootstrap distribution, so the interval carries
-both the scatter between points and each λ*'s own uncertainty. Resampling both levels counts the
-within-point noise a second time (it is already part of the scatter), so the interval is
-conservative: wider than nominal rather than narrower. Without those draws only the points are
-resampled, as if each λ* were exact (``bootstrap_levels`` says which). Either way draws whose x
-values are all equal have no slope and are skipped, and the number of draws used is reported.
+The bootstrap resamples *domains*: a draw picks as many domains as there are, with
+replacement, and takes every point of each (the pooled fit has one point per paradigm and
+domain). A domain's points share its data, its test users and its world draw, so their λ* move
+together; resampling them as independent points would treat one domain's draw as several and
+make the interval too narrow (in simulation, 83-93 % coverage at a nominal 95 %; bench/RESULTS.md,
+"The slope's interval"). The bootstrap has two levels when every point brings the bootstrap
+draws of its λ* (over its selection users, :mod:`.optimal`): every resampled point then takes a
+λ* drawn from its own bootstrap distribution, so the interval carries both the scatter between
+domains and each λ*'s own uncertainty. Resampling both levels counts the within-point noise a
+second time (it is already part of the scatter), so the interval is conservative: wider than
+nominal rather than narrower. Without those draws only the domains are resampled, as if each λ*
+were exact (``bootstrap_levels`` says which). Either way draws whose x values are all equal have
+no slope and are skipped, and the number of draws used is reported.
 
 A second, precision-weighted fit weights each point by 1 / se² of its λ* (the bootstrap standard
 error over selection users), with se floored at ``SE_FLOOR`` so that a λ* pinned to the end of
@@ -52,6 +57,20 @@ def _null_fit(n: int, note: str) -> dict[str, Any]:
 
 LEVELS_POINTS = "points"
 LEVELS_POINTS_USERS = "points, then each point's selection users"
+LEVELS_DOMAINS = "domains"
+LEVELS_DOMAINS_USERS = "domains, then each point's selection users"
+
+
+def _cluster_members(clusters: np.ndarray) -> np.ndarray:
+    """``[clusters, largest]`` point indices of each cluster (labels in order of first
+    appearance), padded with -1."""
+    codes, _ = pd.factorize(clusters)
+    sizes = np.bincount(codes)
+    members = np.full((len(sizes), sizes.max()), -1)
+    for code in range(len(sizes)):
+        where = np.flatnonzero(codes == code)
+        members[code, : len(where)] = where
+    return members
 
 
 def bootstrap_slopes(
@@ -61,19 +80,27 @@ def bootstrap_slopes(
     seed: int,
     w: np.ndarray | None = None,
     y_samples: np.ndarray | None = None,
+    clusters: np.ndarray | None = None,
 ) -> np.ndarray:
-    """(Weighted) least-squares slopes of ``draws`` resamples of the points; draws with equal x
-    are dropped. With ``y_samples`` ``[points, k]`` (k bootstrap draws of each point's y) a
-    resampled point takes one of its own draws, picked at random, instead of ``y``."""
+    """(Weighted) least-squares slopes of ``draws`` resamples; draws with equal x are dropped.
+
+    A draw resamples the ``clusters`` (a label per point; default: every point its own) with
+    replacement and takes every point of each picked cluster. With ``y_samples`` ``[points, k]``
+    (k bootstrap draws of each point's y) a resampled point takes one of its own draws, picked
+    at random, instead of ``y``. With one point per cluster the draws are those of resampling
+    the points."""
     rng = np.random.default_rng(seed)
-    idx = rng.integers(0, len(x), size=(draws, len(x)))
+    members = _cluster_members(np.arange(len(x)) if clusters is None else np.asarray(clusters))
+    idx = members[rng.integers(0, len(members), size=(draws, len(members)))].reshape(draws, -1)
+    taken = idx >= 0
+    idx = np.where(taken, idx, 0)
     xs = x[idx]
     if y_samples is None:
         ys = y[idx]
     else:
         ys = y_samples[idx, rng.integers(0, y_samples.shape[1], size=idx.shape)]
-    ws = np.ones_like(xs) if w is None else w[idx]
-    spread = xs.max(axis=1) > xs.min(axis=1)
+    ws = (np.ones_like(xs) if w is None else w[idx]) * taken
+    spread = np.where(taken, xs, -np.inf).max(axis=1) > np.where(taken, xs, np.inf).min(axis=1)
     xs, ys, ws = xs[spread], ys[spread], ws[spread]
     total = ws.sum(axis=1, keepdims=True)
     xc = xs - (ws * xs).sum(axis=1, keepdims=True) / total
@@ -96,10 +123,12 @@ def fit_line(
     seed: int,
     weights: Sequence[float] | None = None,
     y_samples: Sequence[np.ndarray] | None = None,
+    domains: Sequence[Any] | None = None,
 ) -> dict[str, Any]:
     """Fit ``y = intercept + slope * x``, by ordinary or (``weights``) weighted least squares;
     ``y_samples`` (each point's bootstrap draws of y, the same number for every point) makes
-    the slope's bootstrap two-level. See the module docstring for the statistics."""
+    the slope's bootstrap two-level; ``domains`` (a label per point) makes it resample domains,
+    each with all its points, instead of points. See the module docstring for the statistics."""
     from scipy.stats import pearsonr
     from sklearn.linear_model import LinearRegression
 
@@ -134,9 +163,17 @@ def fit_line(
         )
     if bootstrap > 0:
         inner = _stack_samples(y_samples, n)
-        slopes = bootstrap_slopes(xa, ya, bootstrap, seed, wa, inner)
+        labels = None if domains is None else np.asarray(domains)
+        if labels is not None and len(labels) != n:
+            raise ValueError("domains needs one label per point")
+        slopes = bootstrap_slopes(xa, ya, bootstrap, seed, wa, inner, labels)
         fit["bootstrap_used"] = len(slopes)
-        fit["bootstrap_levels"] = LEVELS_POINTS if inner is None else LEVELS_POINTS_USERS
+        fit["bootstrap_levels"] = {
+            (False, False): LEVELS_POINTS,
+            (False, True): LEVELS_POINTS_USERS,
+            (True, False): LEVELS_DOMAINS,
+            (True, True): LEVELS_DOMAINS_USERS,
+        }[(labels is not None, inner is not None)]
         if len(slopes):
             fit["slope_ci"] = list(percentile_interval(slopes, confidence))
     return fit
@@ -179,9 +216,10 @@ def fit_points(
 
     ``points`` has columns paradigm, domain, ``recency`` (x), ``weight_optimal`` (y) and, for
     ``weighted`` fits, ``weight_se``. ``weight_samples`` maps (paradigm, domain) to the
-    bootstrap draws of its λ*: with them the slope's bootstrap is two-level. Each fit's bootstrap
-    is seeded from ``seed`` and the group's name (``pooled`` or the paradigm). A weighted fit
-    without standard errors is null.
+    bootstrap draws of its λ*: with them the slope's bootstrap is two-level. Every fit's
+    bootstrap resamples domains, so the pooled fit takes every paradigm's point of a picked
+    domain together. Each fit's bootstrap is seeded from ``seed`` and the group's name
+    (``pooled`` or the paradigm). A weighted fit without standard errors is null.
     """
 
     def fit(frame: pd.DataFrame, group: str) -> dict[str, Any]:
@@ -197,6 +235,7 @@ def fit_points(
             confidence=confidence,
             seed=derive_seed(seed, "analysis-bootstrap", group, "weighted" if weighted else "ols"),
             weights=weights,
+            domains=frame["domain"].to_numpy(),
             y_samples=None
             if weight_samples is None
             else [

@@ -104,9 +104,10 @@ def run_analysis(
         "bootstrap": {
             "draws": settings.bootstrap,
             "confidence": settings.confidence,
-            "slope": "two levels where every point has λ* draws: the points, then each point's "
-            "λ* drawn from its bootstrap over selection users (conservative: the within-point "
-            "noise counts twice); else the points only. Each fit's bootstrap_levels says which",
+            "slope": "two levels where every point has λ* draws: the domains (each with all "
+            "its points: one per paradigm in the pooled fit), then each point's λ* drawn from "
+            "its bootstrap over selection users (conservative: the within-point noise counts "
+            "twice); else the domains only. Each fit's bootstrap_levels says which",
         },
         "pooled": pooled,
         "per_paradigm": per_paradigm,
