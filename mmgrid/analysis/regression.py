@@ -9,7 +9,7 @@ The bootstrap resamples *domains*: a draw picks as many domains as there are, wi
 replacement, and takes every point of each (the pooled fit has one point per paradigm and
 domain). A domain's points share its data, its test users and its world draw, so their λ* move
 together; resampling them as independent points would treat one domain's draw as several and
-make the interval too narrow (in simulation, 83-93 % coverage at a nominal 95 %; bench/RESULTS.md,
+make the interval too narrow (in simulation, 80-93 % coverage at a nominal 95 %; bench/RESULTS.md,
 "The slope's interval"). The bootstrap has two levels when every point brings the bootstrap
 draws of its λ* (over its selection users, :mod:`.optimal`): every resampled point then takes a
 λ* drawn from its own bootstrap distribution, so the interval carries both the scatter between
