@@ -1,10 +1,12 @@
 """How often does the slope's interval cover the true slope, and how often does it lie above 0?
 
-    .venv/bin/python bench/slope_interval_coverage.py [--worlds 300] [--draws 1000] [--seed 0]
+    .venv/bin/python bench/slope_interval_coverage.py [--worlds 300] [--draws 1000] [--seed 0] \
+        [--domains 4] [--even] [--slopes 0 0.5 0.9 1.5]
 
 Simulated worlds in the design of the demo's regression: 4 domains at the recency statistics
 the demo's world gives (two stationary, two recency-driven; bench/RESULTS.md), 2 paradigms
-per domain. The true λ* is ``0.8 + slope * (x - 0.3)``. Each domain adds an offset that both
+per domain (``--domains N`` other than 4, or ``--even``: N domains with statistics evenly
+spaced over the same range). The true λ* is ``0.8 + slope * (x - 0.3)``. Each domain adds an offset that both
 paradigms share (its world draw, SD ``domain``), and each point its own noise (SD ``point``).
 A point brings 200 bootstrap draws of that noise, as the analysis's points bring their draws
 over selection users. For each setting it reports, over ``--worlds`` worlds:
@@ -18,9 +20,10 @@ The intervals compared:
 - ``points``: the pooled fit, its 8 points resampled one by one (the analysis before domains
   were resampled);
 - ``domains``: the pooled fit, domains resampled with both their points (the analysis now);
-- ``one paradigm``: one paradigm's fit on its 4 points (per-paradigm fits, unchanged);
-- ``t, domain means``: the classical interval ``slope ± t(0.975, 2) se`` of ordinary least
-  squares on the 4 domains' mean λ* (exact under normal errors; shown as the yardstick).
+- ``one paradigm``: one paradigm's fit on its points, one per domain (per-paradigm fits,
+  unchanged);
+- ``t, domain means``: the classical interval ``slope ± t(0.975, N - 2) se`` of ordinary least
+  squares on the domains' mean λ* (exact under normal errors; shown as the yardstick).
 
 No pipeline is run: this measures the interval, not the models.
 """
@@ -43,17 +46,20 @@ X = np.array([0.049, 0.643, 0.019, 0.531])
 METHODS = ("points", "domains", "one paradigm", "t, domain means")
 
 
-def intervals(y: np.ndarray, samples: list[np.ndarray], draws: int, seed: int) -> dict:
-    """Each method's 95 % interval of the slope for one world's 8 points."""
-    x = np.tile(X, 2)
+def intervals(
+    domain_x: np.ndarray, y: np.ndarray, samples: list[np.ndarray], draws: int, seed: int
+) -> dict:
+    """Each method's 95 % interval of the slope for one world's points (two per domain)."""
+    n = len(domain_x)
+    x = np.tile(domain_x, 2)
     common = {"bootstrap": draws, "confidence": 0.95, "seed": seed, "y_samples": samples}
-    means = y.reshape(2, 4).mean(axis=0)
-    line = stats.linregress(X, means)
-    half = stats.t.ppf(0.975, len(X) - 2) * line.stderr
+    line = stats.linregress(domain_x, y.reshape(2, n).mean(axis=0))
+    half = stats.t.ppf(0.975, n - 2) * line.stderr
+    first = {**common, "y_samples": samples[:n]}
     return {
         "points": fit_line(x, y, **common)["slope_ci"],
-        "domains": fit_line(x, y, domains=np.tile(np.arange(4), 2), **common)["slope_ci"],
-        "one paradigm": fit_line(X, y[:4], **{**common, "y_samples": samples[:4]})["slope_ci"],
+        "domains": fit_line(x, y, domains=np.tile(np.arange(n), 2), **common)["slope_ci"],
+        "one paradigm": fit_line(domain_x, y[:n], **first)["slope_ci"],
         "t, domain means": [line.slope - half, line.slope + half],
     }
 
@@ -63,19 +69,30 @@ def main() -> None:
     ap.add_argument("--worlds", type=int, default=300)
     ap.add_argument("--draws", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--domains", type=int, default=4, help="domains (>= 3)")
+    ap.add_argument("--even", action="store_true", help="even spacing for 4 domains too")
+    ap.add_argument("--slopes", type=float, nargs="+", default=[0.0, 0.5, 0.9, 1.5])
     args = ap.parse_args()
+    if args.domains < 3:
+        raise SystemExit("--domains must be at least 3 (a line and its interval need 3 points)")
+    even = args.even or args.domains != 4
+    domain_x = np.linspace(X.min(), X.max(), args.domains) if even else X
+    n = len(domain_x)
     rng = np.random.default_rng(args.seed)
+    print(f"{n} domains at recency statistics {', '.join(f'{v:.3f}' for v in domain_x)}\n")
     print("| slope | domain SD | point SD | interval | coverage | above 0 | median width |")
     print("|---|---|---|---|---|---|---|")
-    for slope in (0.0, 0.5, 0.9, 1.5):
+    for slope in args.slopes:
         for domain_sd, point_sd in ((0.25, 0.15), (0.15, 0.15), (0.0, 0.2)):
             found = {m: [] for m in METHODS}
             for _ in range(args.worlds):
-                truth = 0.8 + slope * (np.tile(X, 2) - 0.3)
-                y = truth + np.tile(rng.normal(0, domain_sd, 4), 2) + rng.normal(0, point_sd, 8)
+                truth = 0.8 + slope * (np.tile(domain_x, 2) - 0.3)
+                offsets = np.tile(rng.normal(0, domain_sd, n), 2)
+                y = truth + offsets + rng.normal(0, point_sd, 2 * n)
                 samples = [v + rng.normal(0, point_sd, 200) for v in y]
                 seed = int(rng.integers(2**31))
-                for method, (low, high) in intervals(y, samples, args.draws, seed).items():
+                found_now = intervals(domain_x, y, samples, args.draws, seed)
+                for method, (low, high) in found_now.items():
                     found[method].append((low <= slope <= high, low > 0, high - low))
             for method in METHODS:
                 cover, above, width = np.array(found[method], dtype=float).T
