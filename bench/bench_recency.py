@@ -24,7 +24,12 @@ the baselines (``results/tables/{optimal_weights,baselines}.csv``) and prints Ma
   checkpoints with the base LLM and with the pooled task base as reference;
 - the verdicts: a config whose name contains ``null`` is the negative control (its pooled slope
   interval must contain 0 for every seed); any other is the positive control (pooled slope > 0
-  with an interval above 0, and every paradigm's slope > 0, for every seed).
+  with an interval above 0, and every paradigm's slope > 0, for every seed);
+- with two seeds or more, the regression over all seeds together: every seed's (paradigm,
+  domain) points in one fit, whose bootstrap resamples the (seed, domain) pairs, each a world
+  draw of its own, with all their points (one level: each λ* taken as exact, its noise being
+  part of the scatter between draws). A diagnostic of what the seeds show jointly (4 domains a
+  seed resolve little on their own: bench/RESULTS.md, "The slope's interval"), not a verdict.
 
 Work directories are removed unless ``--keep`` names where to leave them; a later call with
 the same ``--keep`` brings the finished runs up to date (Snakemake reruns only what changed, e.g.
@@ -46,6 +51,7 @@ from typing import Any
 
 import yaml
 
+from mmgrid.analysis.regression import fit_line
 from mmgrid.study.config import load_config_files
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -206,6 +212,35 @@ def cross_domain_rows(name: str, seed: int, result: dict[str, Any]) -> list[str]
     return rows
 
 
+def seeds_together_rows(name: str, results: dict[int, dict[str, Any]]) -> list[str]:
+    """The pooled and per-paradigm fits over every seed's points, resampling (seed, domain)
+    pairs (see the module docstring)."""
+    points = [
+        (r["paradigm"], f"{seed}/{r['domain']}", float(r["recency"]), float(r["weight_optimal"]))
+        for seed, result in results.items()
+        for r in result["optimal"]
+        if r["recency"] not in ("", None) and r["weight_optimal"] not in ("", None)
+    ]
+    seeds = " ".join(str(seed) for seed in results)
+    rows = []
+    for group in ["pooled", *sorted({p for p, *_ in points})]:
+        chosen = [p for p in points if group in ("pooled", p[0])]
+        fit = fit_line(
+            [p[2] for p in chosen],
+            [p[3] for p in chosen],
+            bootstrap=2000,
+            confidence=0.95,
+            seed=0,
+            domains=[p[1] for p in chosen],
+        )
+        lo, hi = fit["slope_ci"] or (None, None)
+        rows.append(
+            f"| {name} | {seeds} | {group} | {fit['n']} | {len({p[1] for p in chosen})} | "
+            f"{_f(fit['slope'])} | [{_f(lo)}, {_f(hi)}] |"
+        )
+    return rows
+
+
 def verdict(name: str, results: dict[int, dict[str, Any]]) -> str:
     """Whether the config passes its control (see the module docstring)."""
     fails = []
@@ -278,6 +313,14 @@ def main() -> None:
         for name, by_seed in results.items():
             for seed, result in by_seed.items():
                 print("\n".join(rows(name, seed, result)))
+    if any(len(by_seed) > 1 for by_seed in results.values()):
+        print(
+            "\n| config | seeds | fit, all seeds together | points | world draws (seed, domain) "
+            "| slope | 95 % CI |\n|---|---|---|---|---|---|---|"
+        )
+        for name, by_seed in results.items():
+            if len(by_seed) > 1:
+                print("\n".join(seeds_together_rows(name, by_seed)))
     print()
     for name, by_seed in results.items():
         print(verdict(name, by_seed))

@@ -220,3 +220,8 @@ def test_resampling_domains_covers_a_null_slope_when_paradigms_share_the_domain(
             missed[name] += not low <= 0.0 <= high
     assert missed["domains"] <= 0.05 * worlds
     assert missed["points"] > 0.05 * worlds
+
+
+def test_domain_labels_must_match_the_points():
+    with pytest.raises(ValueError, match="one label per point"):
+        fit_line([0, 1, 2], [0, 1, 2], bootstrap=10, confidence=0.9, seed=0, domains=["A", "B"])
