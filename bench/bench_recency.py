@@ -49,9 +49,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import yaml
 
-from mmgrid.analysis.regression import fit_line
+from mmgrid.analysis.regression import X, Y, fit_points
 from mmgrid.study.config import load_config_files
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -215,27 +216,27 @@ def cross_domain_rows(name: str, seed: int, result: dict[str, Any]) -> list[str]
 def seeds_together_rows(name: str, results: dict[int, dict[str, Any]]) -> list[str]:
     """The pooled and per-paradigm fits over every seed's points, resampling (seed, domain)
     pairs (see the module docstring)."""
-    points = [
-        (r["paradigm"], f"{seed}/{r['domain']}", float(r["recency"]), float(r["weight_optimal"]))
-        for seed, result in results.items()
-        for r in result["optimal"]
-        if r["recency"] not in ("", None) and r["weight_optimal"] not in ("", None)
-    ]
+    points = pd.DataFrame(
+        [
+            {
+                "paradigm": r["paradigm"],
+                "domain": f"{seed}/{r['domain']}",
+                X: float(r["recency"]),
+                Y: float(r["weight_optimal"]),
+            }
+            for seed, result in results.items()
+            for r in result["optimal"]
+            if r["recency"] not in ("", None) and r["weight_optimal"] not in ("", None)
+        ]
+    )
+    pooled, per_paradigm = fit_points(points, bootstrap=2000, confidence=0.95, seed=0)
     seeds = " ".join(str(seed) for seed in results)
     rows = []
-    for group in ["pooled", *sorted({p for p, *_ in points})]:
-        chosen = [p for p in points if group in ("pooled", p[0])]
-        fit = fit_line(
-            [p[2] for p in chosen],
-            [p[3] for p in chosen],
-            bootstrap=2000,
-            confidence=0.95,
-            seed=0,
-            domains=[p[1] for p in chosen],
-        )
+    for group, fit in {"pooled": pooled, **per_paradigm}.items():
+        chosen = points if group == "pooled" else points[points["paradigm"] == group]
         lo, hi = fit["slope_ci"] or (None, None)
         rows.append(
-            f"| {name} | {seeds} | {group} | {fit['n']} | {len({p[1] for p in chosen})} | "
+            f"| {name} | {seeds} | {group} | {fit['n']} | {chosen['domain'].nunique()} | "
             f"{_f(fit['slope'])} | [{_f(lo)}, {_f(hi)}] |"
         )
     return rows
