@@ -147,13 +147,13 @@ def plain_generate(model, tokenizer, prompts, trie, beams: int, batch_size: int)
         )
 
 
-def agreement(a: list, b: list, k: int = 20) -> dict[str, float]:
+def agreement(a: list, b: list, ranked: bool = True, k: int = 20) -> dict[str, float]:
     """How far two backends' results agree, as shares of prompts: identical results
-    (``identical``), and for ranked lists the same first item (``top1``) and the mean overlap of
-    the top-``k`` sets (``overlap``)."""
+    (``identical``), and for ``ranked`` lists (semid rankings, not sampled titles) the same first
+    item (``top1``) and the mean overlap of the top-``k`` sets (``overlap``)."""
     pairs = list(zip(a, b, strict=True))
     shares = {"identical": sum(x[:k] == y[:k] for x, y in pairs) / len(pairs)}
-    if pairs and isinstance(pairs[0][0], list) and pairs[0][0] and isinstance(pairs[0][0][0], int):
+    if ranked:
         shares["top1"] = sum(x[:1] == y[:1] for x, y in pairs) / len(pairs)
         shares["overlap"] = sum(
             len(set(x[:k]) & set(y[:k])) / max(len(x[:k]), 1) for x, y in pairs
@@ -166,7 +166,7 @@ def agreement_text(results: list, reference: list, titles: bool) -> str:
     bf16, rounding alone reorders a random model's near-tied beams: see bench/GPU.md)."""
     if results == reference:
         return "yes"
-    shares = agreement(results, reference)
+    shares = agreement(results, reference, ranked=not titles)
     if titles:
         return f"no: {100 * shares['identical']:.1f} % of prompts' samples identical"
     return (

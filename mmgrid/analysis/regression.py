@@ -136,6 +136,9 @@ def fit_line(
     ya = np.asarray(y, dtype=np.float64)
     wa = None if weights is None else np.asarray(weights, dtype=np.float64)
     n = len(xa)
+    labels = None if domains is None else np.asarray(domains)
+    if labels is not None and len(labels) != n:
+        raise ValueError("domains needs one label per point")
     if n < MIN_POINTS:
         return _null_fit(n, f"only {n} point(s): a fit needs at least {MIN_POINTS}")
     if xa.max() == xa.min():
@@ -163,9 +166,6 @@ def fit_line(
         )
     if bootstrap > 0:
         inner = _stack_samples(y_samples, n)
-        labels = None if domains is None else np.asarray(domains)
-        if labels is not None and len(labels) != n:
-            raise ValueError("domains needs one label per point")
         slopes = bootstrap_slopes(xa, ya, bootstrap, seed, wa, inner, labels)
         fit["bootstrap_used"] = len(slopes)
         fit["bootstrap_levels"] = {
