@@ -1,13 +1,16 @@
 """How often does the slope's interval cover the true slope, and how often does it lie above 0?
 
     .venv/bin/python bench/slope_interval_coverage.py [--worlds 300] [--draws 1000] [--seed 0] \
-        [--domains 4] [--even] [--slopes 0 0.5 0.9 1.5]
+        [--domains 4] [--even] [--seeds 1] [--slopes 0 0.5 0.9 1.5]
 
 Simulated worlds in the design of the demo's regression: 4 domains at the recency statistics
 the demo's world gives (two stationary, two recency-driven; bench/RESULTS.md), 2 paradigms
 per domain (``--domains N`` other than 4, or ``--even``: N domains with statistics evenly
-spaced over the same range). The true λ* is ``0.8 + slope * (x - 0.3)``. Each domain adds an offset that both
-paradigms share (its world draw, SD ``domain``), and each point its own noise (SD ``point``).
+spaced over the same range). ``--seeds K`` reads K world draws of those domains together, as
+``bench_recency.py``'s fit over all seeds does: each draw's statistics move by SD 0.03 (the
+demo's seeds differ by about that), and every (seed, domain) is a domain of its own. The true
+λ* is ``0.8 + slope * (x - 0.3)``. Each domain adds an offset that both paradigms share (its
+world draw, SD ``domain``), and each point its own noise (SD ``point``).
 A point brings 200 bootstrap draws of that noise, as the analysis's points bring their draws
 over selection users. For each setting it reports, over ``--worlds`` worlds:
 
@@ -17,9 +20,11 @@ over selection users. For each setting it reports, over ``--worlds`` worlds:
 
 The intervals compared:
 
-- ``points``: the pooled fit, its 8 points resampled one by one (the analysis before domains
+- ``points``: the pooled fit, its points resampled one by one (the analysis before domains
   were resampled);
 - ``domains``: the pooled fit, domains resampled with both their points (the analysis now);
+- ``domains, one level``: the same, each λ* taken as exact (no draws of its own: the fit over
+  all seeds in ``bench_recency.py``);
 - ``one paradigm``: one paradigm's fit on its points, one per domain (per-paradigm fits,
   unchanged);
 - ``t, domain means``: the classical interval ``slope ± t(0.975, N - 2) se`` of ordinary least
@@ -43,7 +48,9 @@ from mmgrid.analysis.regression import fit_line
 
 X = np.array([0.049, 0.643, 0.019, 0.531])
 """The demo world's mean recency statistic per domain (popularity sweep, seeds 20-29)."""
-METHODS = ("points", "domains", "one paradigm", "t, domain means")
+METHODS = ("points", "domains", "domains, one level", "one paradigm", "t, domain means")
+SEED_SD = 0.03
+"""SD of a domain's recency statistic from one world draw to the next (``--seeds``)."""
 
 
 def intervals(
@@ -56,9 +63,12 @@ def intervals(
     line = stats.linregress(domain_x, y.reshape(2, n).mean(axis=0))
     half = stats.t.ppf(0.975, n - 2) * line.stderr
     first = {**common, "y_samples": samples[:n]}
+    labels = np.tile(np.arange(n), 2)
+    exact = {**common, "y_samples": None}
     return {
         "points": fit_line(x, y, **common)["slope_ci"],
-        "domains": fit_line(x, y, domains=np.tile(np.arange(n), 2), **common)["slope_ci"],
+        "domains": fit_line(x, y, domains=labels, **common)["slope_ci"],
+        "domains, one level": fit_line(x, y, domains=labels, **exact)["slope_ci"],
         "one paradigm": fit_line(domain_x, y[:n], **first)["slope_ci"],
         "t, domain means": [line.slope - half, line.slope + half],
     }
@@ -71,28 +81,34 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--domains", type=int, default=4, help="domains (>= 3)")
     ap.add_argument("--even", action="store_true", help="even spacing for 4 domains too")
+    ap.add_argument("--seeds", type=int, default=1, help="world draws read together")
     ap.add_argument("--slopes", type=float, nargs="+", default=[0.0, 0.5, 0.9, 1.5])
     args = ap.parse_args()
-    if args.domains < 3:
-        raise SystemExit("--domains must be at least 3 (a line and its interval need 3 points)")
+    if args.domains * args.seeds < 3:
+        raise SystemExit("--domains x --seeds must be at least 3 (a line and its interval need 3)")
     even = args.even or args.domains != 4
     domain_x = np.linspace(X.min(), X.max(), args.domains) if even else X
-    n = len(domain_x)
+    n = len(domain_x) * args.seeds
     rng = np.random.default_rng(args.seed)
-    print(f"{n} domains at recency statistics {', '.join(f'{v:.3f}' for v in domain_x)}\n")
+    print(
+        f"{len(domain_x)} domains at recency statistics "
+        f"{', '.join(f'{v:.3f}' for v in domain_x)}, {args.seeds} world draw(s)\n"
+    )
     print("| slope | domain SD | point SD | interval | coverage | above 0 | median width |")
     print("|---|---|---|---|---|---|---|")
     for slope in args.slopes:
         for domain_sd, point_sd in ((0.25, 0.15), (0.15, 0.15), (0.0, 0.2)):
             found = {m: [] for m in METHODS}
             for _ in range(args.worlds):
-                truth = 0.8 + slope * (np.tile(domain_x, 2) - 0.3)
+                x = np.tile(domain_x, args.seeds)
+                if args.seeds > 1:
+                    x = np.clip(x + rng.normal(0, SEED_SD, n), 0, 1)
+                truth = 0.8 + slope * (np.tile(x, 2) - 0.3)
                 offsets = np.tile(rng.normal(0, domain_sd, n), 2)
                 y = truth + offsets + rng.normal(0, point_sd, 2 * n)
                 samples = [v + rng.normal(0, point_sd, 200) for v in y]
                 seed = int(rng.integers(2**31))
-                found_now = intervals(domain_x, y, samples, args.draws, seed)
-                for method, (low, high) in found_now.items():
+                for method, (low, high) in intervals(x, y, samples, args.draws, seed).items():
                     found[method].append((low <= slope <= high, low > 0, high - low))
             for method in METHODS:
                 cover, above, width = np.array(found[method], dtype=float).T
