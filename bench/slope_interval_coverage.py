@@ -84,6 +84,8 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=1, help="world draws read together")
     ap.add_argument("--slopes", type=float, nargs="+", default=[0.0, 0.5, 0.9, 1.5])
     args = ap.parse_args()
+    if args.worlds < 1 or args.draws < 1:
+        raise SystemExit("--worlds and --draws must be at least 1")
     if args.domains * args.seeds < 3:
         raise SystemExit("--domains x --seeds must be at least 3 (a line and its interval need 3)")
     even = args.even or args.domains != 4
