@@ -27,9 +27,12 @@ the baselines (``results/tables/{optimal_weights,baselines}.csv``) and prints Ma
   with an interval above 0, and every paradigm's slope > 0, for every seed);
 - with two seeds or more, the regression over all seeds together: every seed's (paradigm,
   domain) points in one fit, whose bootstrap resamples the (seed, domain) pairs, each a world
-  draw of its own, with all their points (one level: each λ* taken as exact, its noise being
-  part of the scatter between draws). A diagnostic of what the seeds show jointly (4 domains a
-  seed resolve little on their own: bench/RESULTS.md, "The slope's interval"), not a verdict.
+  draw of its own, with all their points, then gives each point a λ* drawn from its own
+  bootstrap over selection users (``results/regression/weight_draws.csv``): two levels, as
+  within a run, so conservative. A run without that file (made before it existed) makes the
+  fit one level (each λ* taken as exact), which is slightly liberal; the table says which. A
+  diagnostic of what the seeds show jointly (4 domains a seed resolve little on their own:
+  bench/RESULTS.md, "The slope's interval"), not a verdict.
 
 Work directories are removed unless ``--keep`` names where to leave them; a later call with
 the same ``--keep`` brings the finished runs up to date (Snakemake reruns only what changed, e.g.
@@ -49,6 +52,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -88,6 +92,7 @@ def run(config: dict[str, Any], seed: int, work: Path, cores: int) -> dict[str, 
     cfg.write_text(text)
     cmd = [sys.executable, "-m", "snakemake", "results/all", "-s", str(ROOT / "Snakefile")]
     cmd += ["-d", str(work), "--cores", str(cores), "--configfile", str(cfg)]
+    cmd += ["--rerun-incomplete"]  # a kept run stopped mid-job resumes
     start = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - start
@@ -110,6 +115,18 @@ def run(config: dict[str, Any], seed: int, work: Path, cores: int) -> dict[str, 
         "baselines": table("baselines"),
         "cells": table("cells"),
         "cross_domain": table("cross_domain"),
+        "weight_draws": weight_draws(results / "regression/weight_draws.csv"),
+    }
+
+
+def weight_draws(path: Path) -> dict[tuple[str, str], np.ndarray] | None:
+    """Each (paradigm, domain)'s λ* bootstrap draws; None when the run has no such file."""
+    if not path.is_file():
+        return None
+    frame = pd.read_csv(path).sort_values("draw", kind="stable")
+    return {
+        (paradigm, domain): group[Y].to_numpy()
+        for (paradigm, domain), group in frame.groupby(["paradigm", "domain"], sort=False)
     }
 
 
@@ -215,7 +232,7 @@ def cross_domain_rows(name: str, seed: int, result: dict[str, Any]) -> list[str]
 
 def seeds_together_rows(name: str, results: dict[int, dict[str, Any]]) -> list[str]:
     """The pooled and per-paradigm fits over every seed's points, resampling (seed, domain)
-    pairs (see the module docstring)."""
+    pairs, then each point's λ* draws where every run has them (see the module docstring)."""
     points = pd.DataFrame(
         [
             {
@@ -229,7 +246,16 @@ def seeds_together_rows(name: str, results: dict[int, dict[str, Any]]) -> list[s
             if r["recency"] not in ("", None) and r["weight_optimal"] not in ("", None)
         ]
     )
-    pooled, per_paradigm = fit_points(points, bootstrap=2000, confidence=0.95, seed=0)
+    samples = None
+    if all(result["weight_draws"] is not None for result in results.values()):
+        samples = {
+            (paradigm, f"{seed}/{domain}"): draws
+            for seed, result in results.items()
+            for (paradigm, domain), draws in result["weight_draws"].items()
+        }
+    pooled, per_paradigm = fit_points(
+        points, bootstrap=2000, confidence=0.95, seed=0, weight_samples=samples
+    )
     seeds = " ".join(str(seed) for seed in results)
     rows = []
     for group, fit in {"pooled": pooled, **per_paradigm}.items():
@@ -237,7 +263,7 @@ def seeds_together_rows(name: str, results: dict[int, dict[str, Any]]) -> list[s
         lo, hi = fit["slope_ci"] or (None, None)
         rows.append(
             f"| {name} | {seeds} | {group} | {fit['n']} | {chosen['domain'].nunique()} | "
-            f"{_f(fit['slope'])} | [{_f(lo)}, {_f(hi)}] |"
+            f"{_f(fit['slope'])} | [{_f(lo)}, {_f(hi)}] | {fit['bootstrap_levels']} |"
         )
     return rows
 
@@ -317,7 +343,7 @@ def main() -> None:
     if any(len(by_seed) > 1 for by_seed in results.values()):
         print(
             "\n| config | seeds | fit, all seeds together | points | world draws (seed, domain) "
-            "| slope | 95 % CI |\n|---|---|---|---|---|---|---|"
+            "| slope | 95 % CI | bootstrap resamples |\n|---|---|---|---|---|---|---|---|"
         )
         for name, by_seed in results.items():
             if len(by_seed) > 1:

@@ -61,6 +61,7 @@ rule analysis:
             caption="../report/cross_domain.rst",
             category="Cross-domain merging",
         ),
+        weight_draws=ANALYSIS.weight_draws,
     log:
         PATHS.log("analysis"),
     benchmark:

@@ -25,6 +25,7 @@ class AnalysisOutputs:
     weight_sweeps_figure: PathLike
     regression_figure: PathLike
     cross_domain_figure: PathLike
+    weight_draws: PathLike
 
     def paths(self) -> list[Path]:
         """Every output path, in field order."""

@@ -24,6 +24,7 @@ from mmgrid.analysis.tables import (
     cross_domain_table,
     optimal_weights_table,
     temporal_table,
+    weight_draws_table,
 )
 from mmgrid.atomic import atomic_paths, dumps_json
 from mmgrid.errors import InputError
@@ -129,7 +130,10 @@ def run_analysis(
         ],
     }
     point_rows = points_table(points, pooled, per_paradigm)
-    _write(out, settings, cells_frame, baselines, cross, temporal, optimal, document, point_rows)
+    draws = weight_draws_table(estimates)
+    _write(
+        out, settings, cells_frame, baselines, cross, temporal, optimal, document, point_rows, draws
+    )
     log(
         f"analysis of {len(records)} models ({len(cells)} cells, {len(temporal)} temporal and "
         f"{cross['model'].nunique()} cross-domain merges): λ* at {len(points)} points, pooled "
@@ -154,6 +158,7 @@ def _write(
     optimal: pd.DataFrame,
     document: dict[str, Any],
     points: pd.DataFrame,
+    draws: pd.DataFrame,
 ) -> None:
     """Write every output into temporary files, renamed onto ``out`` only when all succeeded."""
     with atomic_paths(out.paths()) as tmp:
@@ -165,6 +170,7 @@ def _write(
             (temporal, o.temporal),
             (optimal, o.optimal_weights),
             (points, o.regression_csv),
+            (draws, o.weight_draws),
         ):
             frame.to_csv(path, index=False)
         o.regression_json.write_text(dumps_json(document))

@@ -9,7 +9,10 @@
 - ``temporal``: each temporal merge weight: selection and test metric, and whether it is λ*;
 - ``optimal_weights``: per (paradigm, domain): λ* with its bootstrap interval, and the test
   metric at the grid weight nearest λ*, at the uniform weight and of the latest checkpoint,
-  with the domain's recency statistic.
+  with the domain's recency statistic;
+- ``weight_draws``: per (paradigm, domain), λ* of every bootstrap draw over selection users
+  (what ``optimal_weights``' interval summarises), for a bootstrap that carries λ*'s own
+  uncertainty further, e.g. a regression over several runs' points.
 
 "Test" numbers are on the report users of :mod:`.split`; "selection" numbers on its selection users.
 """
@@ -411,3 +414,16 @@ def baselines_table(
                     }
                 )
     return pd.DataFrame(rows, columns=list(BASELINE_COLUMNS))
+
+
+WEIGHT_DRAWS_COLUMNS = ("paradigm", "domain", "draw", "weight_optimal")
+
+
+def weight_draws_table(estimates: Mapping[tuple[str, str], WeightEstimate]) -> pd.DataFrame:
+    """λ* of each bootstrap draw, one row per (paradigm, domain, draw); empty without draws."""
+    rows = [
+        (paradigm, domain, draw, float(weight))
+        for (paradigm, domain), estimate in sorted(estimates.items())
+        for draw, weight in enumerate(estimate.samples)
+    ]
+    return pd.DataFrame(rows, columns=list(WEIGHT_DRAWS_COLUMNS))

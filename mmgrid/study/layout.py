@@ -149,6 +149,7 @@ class Layout:
             weight_sweeps_figure=f"{r}/figures/weight_sweeps.png",
             regression_figure=f"{r}/figures/weight_vs_recency.png",
             cross_domain_figure=f"{r}/figures/cross_domain.png",
+            weight_draws=f"{r}/regression/weight_draws.csv",
         )
 
     @property

@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -96,7 +97,7 @@ def run(root: Path, records, settings=SETTINGS, out=None) -> dict:
 def test_every_output_with_hand_computed_values(tmp_path):
     document = run(tmp_path, build(tmp_path))
     out = outputs(tmp_path / "results")
-    assert len(set(out.paths())) == 11
+    assert len(set(out.paths())) == 12
     for path in out.paths():
         assert path.is_file() and path.stat().st_size > 0
         if path.suffix == ".png":
@@ -180,6 +181,16 @@ def test_every_output_with_hand_computed_values(tmp_path):
     assert points["fitted_pooled"].tolist() == pytest.approx(
         [1 / 6 + 1.25 * x for x in points["recency"]]
     )
+    # every point's λ* draws: the bootstrap's count, and the interval they give is the table's
+    draws = pd.read_csv(out.weight_draws)
+    assert list(draws.columns) == ["paradigm", "domain", "draw", "weight_optimal"]
+    for (paradigm, domain), group in draws.groupby(["paradigm", "domain"]):
+        assert paradigm == "title" and group["draw"].tolist() == list(range(200))
+        assert set(group["weight_optimal"]) <= {0.0, 0.5, 1.0}
+        low, high = np.percentile(group["weight_optimal"], [2.5, 97.5])
+        assert (low, high) == (optimal.loc[domain, "weight_ci_low"],
+                               optimal.loc[domain, "weight_ci_high"])  # fmt: skip
+    assert sorted(draws["domain"].unique()) == ["A", "B", "C"]
 
 
 def test_quadratic_estimator_reads_lambda_between_grid_weights(tmp_path):
@@ -301,3 +312,5 @@ def test_valid_protocol_selects_on_held_out_users(tmp_path):
     assert written["selection"]["protocol"] == "valid"
     assert written["selection"]["valid_fraction"] == 0.5
     assert written["pooled"]["slope_ci"] is None  # bootstrap: 0
+    draws = pd.read_csv(outputs(tmp_path / "results").weight_draws)
+    assert draws.empty and list(draws.columns) == ["paradigm", "domain", "draw", "weight_optimal"]
