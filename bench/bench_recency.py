@@ -79,25 +79,45 @@ def with_overrides(config: dict[str, Any], settings: list[str]) -> dict[str, Any
     return config
 
 
+def write_config(config: dict[str, Any], seed: int, work: Path) -> bool:
+    """Write ``config`` with ``seed`` to ``work/config.yaml``; whether the file held it already."""
+    cfg = work / "config.yaml"
+    text = yaml.safe_dump({**config, "seed": seed}, sort_keys=False)
+    same = cfg.is_file() and cfg.read_text() == text
+    work.mkdir(parents=True, exist_ok=True)
+    cfg.write_text(text)
+    return same
+
+
+def snakemake(work: Path, targets: list[str], cores: int) -> float:
+    """Build ``targets`` in ``work`` with its ``config.yaml``; the wall time in seconds. A run
+    stopped mid-job (a kept one) resumes: its incomplete files are built again."""
+    cmd = [sys.executable, "-m", "snakemake", *targets, "-s", str(ROOT / "Snakefile")]
+    cmd += ["-d", str(work), "--cores", str(cores), "--configfile", str(work / "config.yaml")]
+    cmd += ["--rerun-incomplete"]
+    start = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"{work}: snakemake failed\n{done.stderr[-3000:]}")
+    return time.perf_counter() - start
+
+
+def stacked_config(path: Path | None, base: Path | None, settings: list[str]) -> dict[str, Any]:
+    """The default ``config.yaml`` with ``base``, then ``path``, read on top (as Snakemake reads
+    ``--configfile`` files), then the ``--set`` overrides."""
+    stack = [ROOT / "config.yaml", *(f for f in (base, path) if f is not None)]
+    files = dict.fromkeys(f.resolve() for f in stack)
+    return with_overrides(load_config_files(list(files)), settings)
+
+
 def run(config: dict[str, Any], seed: int, work: Path, cores: int) -> dict[str, Any]:
     """Run the pipeline for one seed in ``work``; its wall time and result files. A ``work``
     holding a finished run of the same config (``--keep`` of an earlier call) is brought up to
     date instead: Snakemake reruns only what changed (the analysis, after a change to its
     settings' defaults), and the wall time reported stays the first run's."""
-    cfg = work / "config.yaml"
-    text = yaml.safe_dump({**config, "seed": seed}, sort_keys=False)
     timing = work / "wall_seconds.txt"
-    kept = (work / "results/all").is_file() and cfg.is_file() and cfg.read_text() == text
-    work.mkdir(parents=True, exist_ok=True)
-    cfg.write_text(text)
-    cmd = [sys.executable, "-m", "snakemake", "results/all", "-s", str(ROOT / "Snakefile")]
-    cmd += ["-d", str(work), "--cores", str(cores), "--configfile", str(cfg)]
-    cmd += ["--rerun-incomplete"]  # a kept run stopped mid-job resumes
-    start = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    seconds = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"{work}: snakemake failed\n{done.stderr[-3000:]}")
+    kept = write_config(config, seed, work) and (work / "results/all").is_file()
+    seconds = snakemake(work, ["results/all"], cores)
     if kept:
         seconds = float(timing.read_text()) if timing.is_file() else None
     else:
@@ -305,9 +325,7 @@ def main() -> None:
     results: dict[str, dict[int, dict[str, Any]]] = {}
     try:
         for path in args.configs:
-            stack = [ROOT / "config.yaml", *([args.base] if args.base else []), path]
-            files = dict.fromkeys(f.resolve() for f in stack)
-            config = with_overrides(load_config_files(list(files)), args.settings)
+            config = stacked_config(path, args.base, args.settings)
             name = path.stem
             for seed in args.seeds:
                 results.setdefault(name, {})[seed] = run(

@@ -1,11 +1,18 @@
 """Does the data carry the planted recency? The temporal sweep of a popularity recommender.
 
     .venv/bin/python bench/popularity_sweep.py RUN_DIR [RUN_DIR ...]
+    .venv/bin/python bench/popularity_sweep.py --build DIR --seeds 20 21 ... \
+        [--base configs/recency_demo.yaml] [--set data.synthetic.KEY=VALUE ...] [--cores 2]
 
 ``RUN_DIR`` holds a run's ``config.yaml`` (the whole config, seed included, as
 ``bench/bench_recency.py --keep`` leaves it) and its ``results/`` with at least the shards, the
 item tables and the statistics (``snakemake ... results/stats/{domain}.json`` for every domain
-is enough; a finished run adds its models' λ* for comparison).
+is enough; a finished run adds its models' λ* for comparison). ``--build DIR`` makes such
+directories itself, ``DIR/seed{S}`` for each ``--seeds``: the config is the default
+``config.yaml`` with ``--base`` read on top and the ``--set`` overrides (as
+``bench/bench_recency.py`` builds its configs), and only the data are built (statistics and
+item tables with their shards; no model). A directory built before is brought up to date, so
+a world variant is one command: e.g. ``--set data.synthetic.burst_rate=0``.
 
 For each domain the popularity analogue of the linear temporal merge ranks every catalogue item
 by ``(1 - λ) share_old + λ share_new`` (an item's share of the interactions of the two merged
@@ -30,6 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import yaml
+from bench_recency import snakemake, stacked_config, write_config
 
 from mmgrid.analysis.inputs import read_stats, recency_statistic
 from mmgrid.analysis.optimal import WeightEstimate, bootstrap_weight
@@ -108,10 +116,40 @@ def model_weights(layout: Layout) -> dict[tuple[str, str], float]:
     }
 
 
+def build(
+    root: Path, seeds: list[int], base: Path | None, settings: list[str], cores: int
+) -> list[Path]:
+    """``root/seed{S}`` for each seed with its config and data (see the module docstring)."""
+    config = stacked_config(None, base, settings)
+    layout = Layout()
+    targets = [f for d in config["domains"] for f in (layout.stats(d), layout.item_table(d))]
+    runs = []
+    for seed in seeds:
+        work = root / f"seed{seed}"
+        write_config(config, seed, work)
+        seconds = snakemake(work, targets, cores)
+        print(f"{work}: data in {seconds:.0f} s", flush=True)
+        runs.append(work)
+    return runs
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("runs", nargs="+", type=Path, help="directories with config.yaml and results/")
+    ap.add_argument("runs", nargs="*", type=Path, help="directories with config.yaml and results/")
+    ap.add_argument("--build", type=Path, help="build each --seeds world's data under this")
+    ap.add_argument("--seeds", type=int, nargs="+", default=[], help="world seeds of --build")
+    ap.add_argument("--base", type=Path, help="--build: read on top of config.yaml")
+    ap.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE")
+    ap.add_argument("--cores", type=int, default=2)
     args = ap.parse_args()
+    if args.build is not None and not args.seeds:
+        raise SystemExit("--build needs --seeds: the world seeds whose data to build")
+    if args.build is None and (args.seeds or args.base or args.settings):
+        raise SystemExit("--seeds, --base and --set choose what --build builds: pass --build DIR")
+    if args.build is not None:
+        args.runs += build(args.build, args.seeds, args.base, args.settings, args.cores)
+    if not args.runs:
+        raise SystemExit("pass run directories, or --build DIR --seeds S ...")
     rows = [
         "| run | seed | domain | selection users | recency | popularity λ* | 95 % CI | models' λ* |",
         "|---|---|---|---|---|---|---|---|",

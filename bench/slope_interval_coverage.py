@@ -22,9 +22,10 @@ The intervals compared:
 
 - ``points``: the pooled fit, its points resampled one by one (the analysis before domains
   were resampled);
-- ``domains``: the pooled fit, domains resampled with both their points (the analysis now);
+- ``domains``: the pooled fit, domains resampled with both their points, then each point's
+  λ* from its draws (the analysis now, and ``bench_recency.py``'s fit over all seeds);
 - ``domains, one level``: the same, each λ* taken as exact (no draws of its own: the fit over
-  all seeds in ``bench_recency.py``);
+  all seeds in ``bench_recency.py`` on runs without ``regression/weight_draws.csv``);
 - ``one paradigm``: one paradigm's fit on its points, one per domain (per-paradigm fits,
   unchanged);
 - ``t, domain means``: the classical interval ``slope ± t(0.975, N - 2) se`` of ordinary least
