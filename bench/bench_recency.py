@@ -32,7 +32,8 @@ the baselines (``results/tables/{optimal_weights,baselines}.csv``) and prints Ma
   within a run, so conservative. A run without that file (made before it existed) makes the
   fit one level (each λ* taken as exact), which is slightly liberal; the table says which. A
   diagnostic of what the seeds show jointly (4 domains a seed resolve little on their own:
-  bench/RESULTS.md, "The slope's interval"), not a verdict.
+  bench/RESULTS.md, "The slope's interval"), not a verdict: after the verdicts, a line per
+  config says whether its pooled interval lies above 0, contains 0 or lies below 0.
 
 Work directories are removed unless ``--keep`` names where to leave them; a later call with
 the same ``--keep`` brings the finished runs up to date (Snakemake reruns only what changed, e.g.
@@ -250,9 +251,10 @@ def cross_domain_rows(name: str, seed: int, result: dict[str, Any]) -> list[str]
     return rows
 
 
-def seeds_together_rows(name: str, results: dict[int, dict[str, Any]]) -> list[str]:
+def seeds_together(name: str, results: dict[int, dict[str, Any]]) -> tuple[list[str], str]:
     """The pooled and per-paradigm fits over every seed's points, resampling (seed, domain)
-    pairs, then each point's λ* draws where every run has them (see the module docstring)."""
+    pairs, then each point's λ* draws where every run has them (see the module docstring):
+    table rows, and a line saying where the pooled interval lies."""
     points = pd.DataFrame(
         [
             {
@@ -285,7 +287,22 @@ def seeds_together_rows(name: str, results: dict[int, dict[str, Any]]) -> list[s
             f"| {name} | {seeds} | {group} | {fit['n']} | {chosen['domain'].nunique()} | "
             f"{_f(fit['slope'])} | [{_f(lo)}, {_f(hi)}] | {fit['bootstrap_levels']} |"
         )
-    return rows
+    lo, hi = pooled["slope_ci"] or (None, None)
+    where = (
+        "has no interval"
+        if lo is None
+        else "lies above 0"
+        if lo > 0
+        else "lies below 0"
+        if hi < 0
+        else "contains 0"
+    )
+    reading = (
+        f"- {name}, seeds {seeds} together (a diagnostic, not the control): the pooled "
+        f"interval {where}, {_f(pooled['slope'])} [{_f(lo)}, {_f(hi)}]; bootstrap: "
+        f"{pooled['bootstrap_levels']}"
+    )
+    return rows, reading
 
 
 def verdict(name: str, results: dict[int, dict[str, Any]]) -> str:
@@ -358,17 +375,19 @@ def main() -> None:
         for name, by_seed in results.items():
             for seed, result in by_seed.items():
                 print("\n".join(rows(name, seed, result)))
-    if any(len(by_seed) > 1 for by_seed in results.values()):
+    together = {name: seeds_together(name, s) for name, s in results.items() if len(s) > 1}
+    if together:
         print(
             "\n| config | seeds | fit, all seeds together | points | world draws (seed, domain) "
             "| slope | 95 % CI | bootstrap resamples |\n|---|---|---|---|---|---|---|---|"
         )
-        for name, by_seed in results.items():
-            if len(by_seed) > 1:
-                print("\n".join(seeds_together_rows(name, by_seed)))
+        for rows, _ in together.values():
+            print("\n".join(rows))
     print()
     for name, by_seed in results.items():
         print(verdict(name, by_seed))
+    for _, reading in together.values():
+        print(reading)
 
 
 if __name__ == "__main__":
