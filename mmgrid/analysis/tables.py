@@ -118,6 +118,7 @@ OPTIMAL_COLUMNS = (
     "recency_period",
     "recency",
 )
+WEIGHT_DRAWS_COLUMNS = ("paradigm", "domain", "draw", "weight_optimal")
 
 
 def _order(periods: Sequence[str]) -> dict[str, int]:
@@ -414,9 +415,6 @@ def baselines_table(
                     }
                 )
     return pd.DataFrame(rows, columns=list(BASELINE_COLUMNS))
-
-
-WEIGHT_DRAWS_COLUMNS = ("paradigm", "domain", "draw", "weight_optimal")
 
 
 def weight_draws_table(estimates: Mapping[tuple[str, str], WeightEstimate]) -> pd.DataFrame:
