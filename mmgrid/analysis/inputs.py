@@ -134,6 +134,20 @@ def period_order(stats: dict[str, Any]) -> list[str]:
     return sorted(periods, key=lambda p: periods[p].get("start", ""))
 
 
+def period_start_ms(stats: dict[str, Any], path: Path, period: str) -> int:
+    """The start of ``period`` in a statistics file, as Unix ms (UTC)."""
+    start = (stats["periods"].get(period) or {}).get("start")
+    try:
+        if not isinstance(start, str):
+            raise ValueError(start)
+        return int(np.datetime64(start, "ms").astype(np.int64))
+    except ValueError:
+        raise InputError(
+            f"{path}: period {period!r} has no start date (got {start!r}); rebuild it with the "
+            "data stage"
+        ) from None
+
+
 def recency_statistic(
     stats: dict[str, Any], path: Path, settings: AnalysisSettings, period: str
 ) -> Recency:

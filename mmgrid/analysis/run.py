@@ -10,13 +10,13 @@ from typing import Any
 import pandas as pd
 
 from mmgrid.analysis import figures
-from mmgrid.analysis.inputs import period_order, read_stats, recency_statistic
+from mmgrid.analysis.inputs import period_order, period_start_ms, read_stats, recency_statistic
 from mmgrid.analysis.optimal import ESTIMATORS
 from mmgrid.analysis.outputs import AnalysisOutputs
 from mmgrid.analysis.records import parse_records
 from mmgrid.analysis.regression import SE, SE_FLOOR, X, Y, fit_points, points_table
 from mmgrid.analysis.scores import Scores
-from mmgrid.analysis.settings import AnalysisSettings
+from mmgrid.analysis.settings import NEW_ITEM_SPLITS, AnalysisSettings
 from mmgrid.analysis.split import PROTOCOLS
 from mmgrid.analysis.tables import (
     baselines_table,
@@ -57,14 +57,18 @@ def run_analysis(
     stats_root = Path(stats_dir)
     stats = {d: read_stats(stats_root, d) for d in domains}
     periods = period_order(stats[domains[0]])
-    period = settings.recency_period or max(
-        {r.period for r in cells}, key=lambda p: periods.index(p) if p in periods else -1
-    )
+    latest = max({r.period for r in cells}, key=lambda p: periods.index(p) if p in periods else -1)
+    period = settings.recency_period or latest
     recency = {
         d: recency_statistic(stats[d], stats_root / f"{d}.json", settings, period) for d in domains
     }
+    latest_start = (
+        {d: period_start_ms(stats[d], stats_root / f"{d}.json", latest) for d in domains}
+        if settings.new_items == "latest_period"
+        else {}
+    )
 
-    scores = Scores(Path(metrics_root), Path(items_dir), settings, seed)
+    scores = Scores(Path(metrics_root), Path(items_dir), settings, seed, latest_start)
     cells_frame = cells_table(records, scores, periods)
     baselines = baselines_table(records, scores, periods)
     cross = cross_domain_table(records, scores)
@@ -102,6 +106,15 @@ def run_analysis(
             "estimator_definition": ESTIMATORS[settings.weight_estimator],
         },
         "y": "λ*: the selected weight of the later period in the temporal merge",
+        "new_items": {
+            "split": settings.new_items,
+            "definition": NEW_ITEM_SPLITS[settings.new_items],
+            **(
+                {"latest_period": latest}
+                if settings.new_items == "latest_period"
+                else {"new_item_days": settings.new_item_days}
+            ),
+        },
         "bootstrap": {
             "draws": settings.bootstrap,
             "confidence": settings.confidence,

@@ -7,6 +7,7 @@ report users, users whose target is a new or an old item) is scored exactly like
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -19,18 +20,37 @@ from mmgrid.errors import InputError
 from mmgrid.periods import MS_PER_DAY
 
 
-def new_item_mask(timestamps: np.ndarray, first_seen: np.ndarray, new_item_days: int) -> np.ndarray:
-    """True where the target item is *new*: ``timestamp - first_seen < new_item_days`` days."""
-    return (timestamps - first_seen) < new_item_days * MS_PER_DAY
+def new_item_mask(
+    timestamps: np.ndarray,
+    first_seen: np.ndarray,
+    *,
+    since_ms: int | None = None,
+    days: int | None = None,
+) -> np.ndarray:
+    """True where the target item is *new*: first seen at or after ``since_ms`` (the latest
+    training period's start), or, with ``days``, ``timestamp - first_seen < days`` days."""
+    if (since_ms is None) == (days is None):
+        raise ValueError("new_item_mask: give exactly one of since_ms and days")
+    if since_ms is not None:
+        return first_seen >= since_ms
+    return (timestamps - first_seen) < days * MS_PER_DAY
 
 
 class Scores:
     """Reads evaluations on demand (each file once) and scores them on subsets of users."""
 
     def __init__(
-        self, metrics_root: Path, items_dir: Path, settings: AnalysisSettings, seed: int
+        self,
+        metrics_root: Path,
+        items_dir: Path,
+        settings: AnalysisSettings,
+        seed: int,
+        latest_start_ms: Mapping[str, int] | None = None,
     ) -> None:
+        """``latest_start_ms``: per domain, the start of the latest training period (Unix ms),
+        needed by the ``latest_period`` split of :meth:`age_slices`."""
         self.metrics_root = Path(metrics_root)
+        self.latest_start_ms = dict(latest_start_ms or {})
         self.items_dir = Path(items_dir)
         self.settings = settings
         self.seed = seed
@@ -101,7 +121,8 @@ class Scores:
     def age_slices(
         self, paradigm: str, model: str, domain: str
     ) -> dict[str, tuple[float | None, int]]:
-        """The configured metric on the report users whose target is new / old: (value, users).
+        """The configured metric on the report users whose target is new / old (split by
+        ``analysis.new_items``): (value, users).
 
         The value is None for a slice without users.
         """
@@ -115,10 +136,20 @@ class Scores:
                 f"{evaluation.path}: target item {unknown[0]} is not in "
                 f"{self.items_dir / domain}.parquet; evaluate on the same domain data"
             )
+        if self.settings.new_items == "age":
+            split = {"days": self.settings.new_item_days}
+        elif domain in self.latest_start_ms:
+            split = {"since_ms": self.latest_start_ms[domain]}
+        else:
+            raise InputError(
+                f"analysis.new_items: latest_period needs the start of the latest training "
+                f"period of {domain}, which the statistics did not give; rebuild them with the "
+                "data stage or set analysis.new_items to age"
+            )
         new = new_item_mask(
             evaluation.ranks["timestamp"].to_numpy(dtype=np.int64),
             first_seen.loc[targets].to_numpy(dtype=np.int64),
-            self.settings.new_item_days,
+            **split,
         )
         out = {}
         for name, mask in (("new", report & new), ("old", report & ~new)):

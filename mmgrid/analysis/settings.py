@@ -13,6 +13,13 @@ from mmgrid.evaluate.metrics import METRICS
 from mmgrid.settings import from_mapping
 
 SELECTIONS = ("valid", "test")
+NEW_ITEM_SPLITS = {
+    "latest_period": "new: the target item was first seen at or after the start of the latest "
+    "training period (no earlier period's checkpoint had it in its data); old: first seen before",
+    "age": "new: the target item was younger than new_item_days at the interaction (age from its "
+    "first interaction); old: the others",
+}
+"""How the recency-bias slices split targets into new and old items, and what each means."""
 RECENT_SHARE = "recent_item_share"
 MEAN_AGE = "mean_item_age_days"
 _METRIC = re.compile(r"(?P<name>[a-z]+)@(?P<k>[0-9]+)")
@@ -41,8 +48,14 @@ class AnalysisSettings:
     bootstrap resamples of the selection users), ``quadratic`` (maximum of the least-squares
     parabola through the sweep) or ``argmax`` (the best grid weight); see
     :mod:`mmgrid.analysis.optimal`."""
+    new_items: str = "latest_period"
+    """How targets split into *new* and *old* items (:data:`NEW_ITEM_SPLITS`): relative to the
+    latest training period (``latest_period``: old items are the ones an earlier period's
+    checkpoint could have learned, so a latest checkpoint that loses on them forgets) or by the
+    item's age at the interaction (``age``, with ``new_item_days``)."""
     new_item_days: int = 90
-    """A target item is *new* when its age at the interaction is below this many days."""
+    """``new_items: age``: a target item is *new* when its age at the interaction is below this
+    many days."""
     bootstrap: int = 1000
     """Bootstrap draws of every interval: the regression slope, λ* and the comparison with the
     baselines (0 = no intervals)."""
@@ -88,6 +101,11 @@ def settings_from_config(cfg: Mapping[str, Any] | None) -> AnalysisSettings:
         raise InputError(
             f"config key 'analysis.weight_estimator' must be one of {', '.join(ESTIMATORS)}, "
             f"got {s.weight_estimator!r}"
+        )
+    if s.new_items not in NEW_ITEM_SPLITS:
+        raise InputError(
+            f"config key 'analysis.new_items' must be one of {', '.join(NEW_ITEM_SPLITS)}, "
+            f"got {s.new_items!r}"
         )
     if s.new_item_days < 1:
         raise InputError(f"config key 'analysis.new_item_days' must be >= 1, got {s.new_item_days}")

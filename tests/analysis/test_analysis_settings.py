@@ -18,6 +18,7 @@ def test_defaults():
         "recent_item_share@90",
     )
     assert (s.recency_period, s.new_item_days, s.bootstrap, s.confidence) == (None, 90, 1000, 0.95)
+    assert s.new_items == "latest_period"
     assert s.recency_days == 90
 
 
@@ -43,6 +44,7 @@ def test_values_and_statistic_forms():
         ),
         ({"recency_statistic": "recent_item_share@0"}, ["analysis.recency_statistic"]),
         ({"new_item_days": 0}, ["analysis.new_item_days"]),
+        ({"new_items": "recent"}, ["analysis.new_items", "latest_period, age"]),
         ({"bootstrap": -1}, ["analysis.bootstrap"]),
         ({"confidence": 1.5}, ["analysis.confidence"]),
         ({"seed": 3}, ["analysis.seed"]),

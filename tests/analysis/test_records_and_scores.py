@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
 import numpy as np
 import pytest
 
-from mmgrid.analysis.inputs import read_evaluation
+from mmgrid.analysis.inputs import period_start_ms, read_evaluation
 from mmgrid.analysis.records import cross_domain_members, parse_records
 from mmgrid.analysis.scores import Scores, new_item_mask
 from mmgrid.analysis.settings import AnalysisSettings
 from mmgrid.analysis.split import user_draw
 from mmgrid.errors import InputError
 from mmgrid.periods import MS_PER_DAY
-from tests.analysis.world import record, users, write_evaluation, write_items
+from tests.analysis.world import T0, record, users, write_evaluation, write_items
 
 
 @pytest.mark.parametrize(
@@ -113,10 +114,24 @@ def test_metric_file_errors_name_the_file(tmp_path):
         read_evaluation(tmp_path, "title", "m", "A", "ndcg@10")
 
 
+def test_period_start_is_read_or_named(tmp_path):
+    stats = {"periods": {"p2": {"start": "2022-10-01"}, "p3": {}}}
+    assert period_start_ms(stats, tmp_path / "A.json", "p2") == 1_664_582_400_000
+    for period in ("p3", "p4"):
+        with pytest.raises(InputError, match=rf"A\.json: period '{period}' has no start date"):
+            period_start_ms(stats, tmp_path / "A.json", period)
+
+
 def test_new_item_mask_boundary():
     t = np.array([100, 100, 100]) * MS_PER_DAY
     first = np.array([100 - 89, 100 - 90, 100 + 1]) * MS_PER_DAY  # ages 89, 90, -1 days
-    assert new_item_mask(t, first, 90).tolist() == [True, False, True]
+    assert new_item_mask(t, first, days=90).tolist() == [True, False, True]
+    # relative to a period start: first seen at the start is new, a millisecond before is old
+    since = 11 * MS_PER_DAY
+    assert new_item_mask(t, first, since_ms=since).tolist() == [True, False, True]
+    assert new_item_mask(t, first - 1, since_ms=since).tolist() == [False, False, True]
+    with pytest.raises(ValueError, match="exactly one"):
+        new_item_mask(t, first, since_ms=since, days=90)
 
 
 def test_age_slices_and_selection_users(tmp_path):
@@ -124,15 +139,32 @@ def test_age_slices_and_selection_users(tmp_path):
     ranks = [1, None, 2, 7, 1, 1, None, 4]
     write_evaluation(tmp_path / "metrics", "title", "m", "A", ranks)
     write_items(tmp_path / "items", "A")
-    settings = AnalysisSettings(metric="recall@5", selection="test", new_item_days=90)
+    settings = AnalysisSettings(
+        metric="recall@5", selection="test", new_items="age", new_item_days=90
+    )
     scores = Scores(tmp_path / "metrics", tmp_path / "items", settings, seed=0)
     slices = scores.age_slices("title", "m", "A")
     assert slices == {"new": (pytest.approx(2 / 4), 4), "old": (pytest.approx(3 / 4), 4)}
     # a threshold below every age: every target is old
     older = Scores(
-        tmp_path / "metrics", tmp_path / "items", AnalysisSettings(new_item_days=5), seed=0
+        tmp_path / "metrics",
+        tmp_path / "items",
+        AnalysisSettings(new_items="age", new_item_days=5),
+        seed=0,
     )
     assert older.age_slices("title", "m", "A")["new"] == (None, 0)
+    # relative to the latest period's start: new = first seen at or after it
+    by_period = dataclasses.replace(settings, new_items="latest_period")
+    for since_days, n_new in ((20, 4), (5, 0), (500, 8)):
+        start = {"A": T0 - since_days * MS_PER_DAY}
+        got = Scores(tmp_path / "metrics", tmp_path / "items", by_period, 0, start).age_slices(
+            "title", "m", "A"
+        )
+        assert got["new"][1] == n_new
+        if since_days == 20:  # new items 10 days old, old ones 400: the age split's users
+            assert got == slices
+    with pytest.raises(InputError, match=r"latest_period needs the start .* of A"):
+        Scores(tmp_path / "metrics", tmp_path / "items", by_period, 0).age_slices("title", "m", "A")
     metrics, n, unranked = scores.report("title", "m", "A")
     assert (n, unranked, metrics["recall@5"]) == (8, 2, pytest.approx(5 / 8))
 

@@ -176,6 +176,9 @@ def test_every_output_with_hand_computed_values(tmp_path):
     assert written["statistic"]["name"] == "recent_item_share@90"
     assert written["statistic"]["period"] == "p2"
     assert written["selection"]["protocol"] == "test"
+    # the item split is relative to p2, the latest cells' period (its start: 2022-10-01)
+    assert written["new_items"]["split"] == "latest_period"
+    assert written["new_items"]["latest_period"] == "p2"
     assert len(written["points"]) == 3
     points = pd.read_csv(out.regression_csv)
     assert points["fitted_pooled"].tolist() == pytest.approx(
@@ -197,9 +200,14 @@ def test_quadratic_estimator_reads_lambda_between_grid_weights(tmp_path):
     """The parabola through each sweep's 3 points: A convex (better end 1.0), B vertex 5/12,
     C vertex 1/4; the temporal table marks the grid weight nearest λ*."""
     settings = AnalysisSettings(
-        metric="recall@5", selection="test", bootstrap=100, weight_estimator="quadratic"
+        metric="recall@5",
+        selection="test",
+        bootstrap=100,
+        weight_estimator="quadratic",
+        new_items="age",
     )
     document = run(tmp_path, build(tmp_path), settings)
+    assert (document["new_items"]["split"], document["new_items"]["new_item_days"]) == ("age", 90)
     out = outputs(tmp_path / "results")
     optimal = pd.read_csv(out.optimal_weights).set_index("domain")
     assert optimal["weight_optimal"].to_dict() == pytest.approx({"A": 1.0, "B": 5 / 12, "C": 0.25})
