@@ -22,7 +22,7 @@ from mmgrid.data.synthetic import (
     generate_domain,
     settings_from_config,
 )
-from mmgrid.data.synthetic.generator import PEAK_DAY, burst_boost, holiday_bump
+from mmgrid.data.synthetic.generator import burst_boost
 from mmgrid.errors import InputError
 from mmgrid.seeding import derive_seed
 
@@ -139,8 +139,6 @@ def test_settings_from_config_rejects_unknown_domain_and_lists_known() -> None:
         ({"n_users": -1}, r"data\.synthetic\.n_users must be > 0"),
         ({"burst_days": float("inf")}, r"'data\.synthetic\.burst_days' must be a finite number"),
         ({"burst_rate": -0.5}, r"burst_rate must be >= 0"),
-        ({"holiday_share": 1.5}, r"holiday_share must be in \[0, 1\]"),
-        ({"holiday_days": 0}, r"holiday_days must be > 0"),
         ({"visit_size": 0.5}, r"visit_size must be >= 1"),
         ({"start": "2017-13-01"}, "start must be an ISO date"),
         ({"start": "2023-01-01", "end": "2023-01-15"}, "at least 60 days"),
@@ -463,42 +461,6 @@ def test_bursts_are_planted_transient_and_recorded(tmp_path: Path) -> None:
         change[rate] = (shares.diff(axis=1).abs().sum() / 2).iloc[1:].mean()
         assert (summary["burst_share"] > 0.2) if rate else (summary["burst_share"] == 0.0)
     assert change[1.0] > change[0.0] + 0.05
-
-
-def test_holiday_bump_matches_a_naive_circular_distance() -> None:
-    days = pd.date_range("2021-01-01", "2023-12-31", freq="5D", tz="UTC")
-    ms = np.array([_ms(str(day.date())) for day in days])
-    want = []
-    for day in days:
-        d = abs(day.dayofyear - 1 - PEAK_DAY)
-        d = min(d, 365.25 - d)
-        want.append(math.exp(-0.5 * (d / 21.0) ** 2))
-    np.testing.assert_allclose(holiday_bump(ms, 21.0), want, rtol=1e-12)
-    # 31 December and 2 January are both close to the mid-December peak; July is not
-    at = [_ms("2022-12-16"), _ms("2022-12-31"), _ms("2023-01-02"), _ms("2022-07-01")]
-    bump = holiday_bump(np.array(at), 21.0)
-    assert bump[0] == pytest.approx(1.0, abs=0.01) and bump[1] > 0.7 and bump[2] > 0.6
-    assert bump[3] < 1e-10
-
-
-def test_holidays_are_planted_in_the_holiday_season_and_recorded(tmp_path: Path) -> None:
-    """Holiday items take a larger share of October-December than of the quarters around it;
-    without them the world is byte-identical whatever the other holiday knobs say."""
-    knobs = {**MID, "recency": 0.2, "start": "2021-07-01", "end": "2023-04-01"}
-    summary, _, _ = _recorded(tmp_path / "on", "Video_Games", **knobs, holiday_share=0.3)
-    shares = summary["holiday_item_share_per_window"]
-    assert summary["holiday_items"] == pytest.approx(0.3 * MID["n_items"], abs=30)
-    assert shares["phase2"] > shares["phase1"] + 0.15
-    assert shares["phase2"] > shares["test"] + 0.05, shares
-    off = {}
-    for boost in (4.0, 9.0):
-        summary, ratings, _ = _recorded(
-            tmp_path / str(boost), "Video_Games", **knobs, holiday_boost=boost
-        )
-        assert summary["holiday_items"] == 0
-        assert set(summary["holiday_item_share_per_window"].values()) == {0.0}
-        off[boost] = ratings
-    pd.testing.assert_frame_equal(off[4.0], off[9.0])
 
 
 def test_visits_group_a_users_interactions(tmp_path: Path) -> None:

@@ -28,13 +28,6 @@ The behavioural model, in one place:
   ``1 + burst_boost * exp(-elapsed / burst_days)``. Bursts fade within weeks, so part of what
   is hot in one training period is not in the next: what a checkpoint trained on the latest
   period alone over-fits. They are the same in every domain, whatever its recency knob.
-* **Holidays.** A ``holiday_share`` of items (gifts, decorations, holiday editions) have their
-  weight multiplied by ``1 + holiday_boost * exp(-d**2 / (2 * holiday_days**2))``, ``d`` the
-  days from the year's volume peak (mid-December) to the month's midpoint. The latest training
-  period of the study (October-December) is the holiday season and its test window is not, so
-  a checkpoint trained on the latest period over-weights items whose share falls again in the
-  test window, while the items they displaced return: forgetting of old items that an earlier
-  period's checkpoint still knows. The same in every domain, whatever its recency knob.
 * **Series.** A ``series_share`` of each topic's items form series of consecutive releases
   (sagas, seasons, sequels; ``series_length`` items on average, titles numbered). With
   probability ``continuation`` a user's next interaction is the next member of the series of
@@ -80,8 +73,6 @@ YEAR_DAYS = 365.25
 STUDY_BOUNDARIES = ("2017-07-01", "2022-07-01", "2022-10-01", "2023-01-01", "2023-04-01")
 """The study's window edges (pretrain, phase1, phase2, test); used only for the summary."""
 _WINDOW_NAMES = ("before", "pretrain", "phase1", "phase2", "test", "after")
-PEAK_DAY = 350
-"""Day of the year (0 = 1 January) of the volume peak and of the holiday boost: mid-December."""
 _CSV_CHUNK_ROWS = 1 << 19
 _CSV_GZIP_LEVEL = 1  # level 6 is ~1.5x slower overall for a 10 % smaller CSV
 _META_GZIP_LEVEL = 6
@@ -133,7 +124,7 @@ class _Timeline:
         days = np.arange(n_days) + 0.5
         doy = (np.datetime64(start, "D") + np.arange(n_days)).astype("datetime64[D]")
         day_of_year = (doy - doy.astype("datetime64[Y]")).astype(np.int64)
-        season = 1.0 + seasonality * np.cos(2 * np.pi * (day_of_year - PEAK_DAY) / YEAR_DAYS)
+        season = 1.0 + seasonality * np.cos(2 * np.pi * (day_of_year - 350) / YEAR_DAYS)
         density = np.exp(trend * days / YEAR_DAYS) * season
         self._cdf = np.concatenate([[0.0], np.cumsum(density)])
         self._cdf /= self._cdf[-1]
@@ -373,17 +364,6 @@ def burst_boost(
     return boost
 
 
-def holiday_bump(ms: np.ndarray, days: float) -> np.ndarray:
-    """``exp(-d**2 / (2 * days**2))`` at each Unix ms time, ``d`` the days between its day of
-    the year and :data:`PEAK_DAY`, measured around the year (so late December and early
-    January are both close to the peak)."""
-    day = np.asarray(ms, dtype=np.int64).astype("datetime64[ms]")
-    day_of_year = (day - day.astype("datetime64[Y]")).astype(np.int64) / DAY_MS
-    d = np.abs(day_of_year - PEAK_DAY) % YEAR_DAYS
-    d = np.minimum(d, YEAR_DAYS - d)
-    return np.exp(-0.5 * (d / days) ** 2)
-
-
 def _pick_items(
     rng: np.random.Generator,
     cat: _Catalogue,
@@ -392,13 +372,12 @@ def _pick_items(
     taste: np.ndarray,
     trends: np.ndarray,
     boost: np.ndarray,
-    holiday: np.ndarray,
     user: np.ndarray,
     ms: np.ndarray,
     chunk: int = 1 << 19,
 ) -> np.ndarray:
     """Item index of every interaction: topic from taste x trend, item from appeal x novelty x
-    (1 + burst ``boost`` of the month) x the month's ``holiday`` boost row (1 = none)."""
+    (1 + burst ``boost`` of the month)."""
     month = timeline.month_of(ms)
     topic = np.empty(len(user), dtype=np.int64)
     for lo in range(0, len(user), chunk):
@@ -416,7 +395,7 @@ def _pick_items(
             -np.maximum(age_days, 0.0) / model.half_life_days
         )
         released = cat.release_ms < timeline.month_start_ms[m]
-        weight = np.where(released, cat.appeal * novelty * (1 + boost[m]) * holiday[m], 0.0)
+        weight = np.where(released, cat.appeal * novelty * (1 + boost[m]), 0.0)
         cum = np.concatenate([[0.0], np.cumsum(weight)])
         t = topic[rows]
         lo_w, hi_w = cum[cat.topic_offsets[t]], cum[cat.topic_offsets[t + 1]]
@@ -513,23 +492,10 @@ def _write_meta(path: Path, records: Iterable[dict[str, Any]]) -> None:
         gz.write("".join(batch).encode("utf-8"))
 
 
-def _study_window(ms: np.ndarray) -> np.ndarray:
-    """Index into :data:`_WINDOW_NAMES` of each Unix ms time."""
-    return np.searchsorted([_day_ms(d) for d in STUDY_BOUNDARIES], ms, side="right")
-
-
 def _window_counts(ms: np.ndarray) -> dict[str, int]:
-    counts = np.bincount(_study_window(ms), minlength=len(_WINDOW_NAMES))
+    edges = np.array([_day_ms(d) for d in STUDY_BOUNDARIES])
+    counts = np.bincount(np.searchsorted(edges, ms, side="right"), minlength=len(_WINDOW_NAMES))
     return dict(zip(_WINDOW_NAMES, counts.tolist(), strict=True))
-
-
-def _window_shares(ms: np.ndarray, flag: np.ndarray) -> dict[str, float]:
-    """Per study window, the share of its interactions where ``flag`` is true (0 if none)."""
-    window = _study_window(ms)
-    total = np.bincount(window, minlength=len(_WINDOW_NAMES))
-    hits = np.bincount(window, weights=flag, minlength=len(_WINDOW_NAMES))
-    shares = np.divide(hits, total, out=np.zeros(len(total)), where=total > 0)
-    return {name: round(float(v), 4) for name, v in zip(_WINDOW_NAMES, shares, strict=True)}
 
 
 def _summary(
@@ -628,16 +594,7 @@ def generate_domain(
         cat,
         timeline,
     )
-    # holiday items too: without them the world is what it was before them
-    is_holiday = (
-        np.random.default_rng(derive_seed(seed, "synthetic", domain, "holiday")).random(
-            settings.n_items
-        )
-        < settings.holiday_share
-    )
-    bump = settings.holiday_boost * holiday_bump(timeline.month_mid_ms, settings.holiday_days)
-    holiday = 1.0 + bump[:, None] * is_holiday[None, :]
-    item = _pick_items(rng, cat, model, timeline, taste, trends, boost, holiday, user, ms)
+    item = _pick_items(rng, cat, model, timeline, taste, trends, boost, user, ms)
     item = _continue_series(rng, cat, user, ms, item, settings.continuation)
 
     _, first = np.unique(user * settings.n_items + item, return_index=True)
@@ -684,8 +641,6 @@ def generate_domain(
     summary.update(_series_summary(cat, user, item))
     burst = boost[timeline.month_of(ms), item]  # the share of choices that bursts explain
     summary["burst_share"] = round(float((burst / (1 + burst)).mean()), 4) if len(ms) else 0.0
-    summary["holiday_items"] = int(is_holiday.sum())
-    summary["holiday_item_share_per_window"] = _window_shares(ms, is_holiday[item])
     summary["empty_titles"] = int(empty_title.sum())
     truth = {
         "domain": domain,

@@ -82,18 +82,6 @@ class SyntheticSettings:
     """An item's choice weight at a burst's start, as a multiple of its usual weight, minus 1."""
     burst_days: float = 20.0
     """e-folding time of a burst's boost, in days."""
-    holiday_share: float = 0.0
-    """Share of catalogue items that are holiday items (gifts, decorations, holiday editions):
-    around the year's volume peak (mid-December) their choice weight is multiplied by up to
-    ``1 + holiday_boost``, the rest of the year it is their usual weight; 0 = none. In the
-    study's windows the latest training period (October-December) is the holiday season and
-    the test window (January-March) is not, so a checkpoint trained on the latest period
-    over-weights these items while the items they displaced return: the recency bias of
-    incremental training on old items. The same in every domain, whatever its recency knob."""
-    holiday_boost: float = 4.0
-    """A holiday item's choice weight at the peak, as a multiple of its usual weight, minus 1."""
-    holiday_days: float = 21.0
-    """Standard deviation of the holiday boost around the peak, in days."""
     recency: float | None = None
     """Recency knob in [0, 1]; None = the profile's default."""
     volume_trend: float | None = None
@@ -110,7 +98,6 @@ _POSITIVE = (
     "catalogue_years",
     "burst_days",
     "visit_days",
-    "holiday_days",
 )
 _NON_NEGATIVE = (
     "activity_sigma",
@@ -118,7 +105,6 @@ _NON_NEGATIVE = (
     "seasonality",
     "burst_rate",
     "burst_boost",
-    "holiday_boost",
 )
 
 
@@ -138,7 +124,7 @@ def _validate(s: SyntheticSettings, where: str) -> None:
         raise InputError(f"{where}.core must be in [1, 1000], got {s.core!r}")
     if not 0 <= s.empty_title_rate < 1:
         raise InputError(f"{where}.empty_title_rate must be in [0, 1), got {s.empty_title_rate!r}")
-    for key in ("series_share", "continuation", "holiday_share"):
+    for key in ("series_share", "continuation"):
         if not 0 <= getattr(s, key) <= 1:
             raise InputError(f"{where}.{key} must be in [0, 1], got {getattr(s, key)!r}")
     if not s.visit_size >= 1:
