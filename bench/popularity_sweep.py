@@ -25,12 +25,20 @@ whether the world plants an effect that a recommender which only counts could fi
 bounds what the merged models can show. It is a diagnostic of the data, not the positive
 control (that must come from real merges of trained models).
 
-Prints one Markdown row per (run, domain) and one per run with the slope.
+The same counts give the popularity analogue of the recency-bias table: on the report users,
+the older period's popularity (λ = 0) against the later period's (λ = 1) on targets that are old
+and new items, split as the analysis splits them (``analysis.new_items``, relative to the later
+merged period). A loss on old items with a gain on new ones says the data plant forgetting that a
+recommender trained on the later period alone shows.
+
+Prints one Markdown row per (run, domain), one per run with the slope, and one per (run,
+domain) with the recency-bias analogue.
 """
 
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,9 +47,10 @@ import pandas as pd
 import yaml
 from bench_recency import snakemake, stacked_config, write_config
 
-from mmgrid.analysis.inputs import read_stats, recency_statistic
+from mmgrid.analysis.inputs import read_first_seen, read_stats, recency_statistic
 from mmgrid.analysis.optimal import WeightEstimate, bootstrap_weight
 from mmgrid.analysis.regression import fit_line
+from mmgrid.analysis.scores import new_item_mask
 from mmgrid.analysis.settings import AnalysisSettings, settings_from_config
 from mmgrid.analysis.split import split_masks
 from mmgrid.evaluate.baselines import blend_orders, draw_test_targets, ordered_ranks
@@ -53,11 +62,22 @@ from mmgrid.seeding import derive_seed
 from mmgrid.study.layout import Layout
 
 
+@dataclass(frozen=True)
+class DomainSweep:
+    """The popularity sweep of one domain."""
+
+    recency: float
+    estimate: WeightEstimate
+    n_selection: int
+    bias: dict[str, tuple[float, float, int]] | None
+    """Per target slice (``old``, ``new``): the report users' metric at λ = 0 and at λ = 1 and
+    their number; None when the grid lacks 0 or 1."""
+
+
 def domain_sweep(
     config: dict[str, Any], layout: Layout, domain: str, settings: AnalysisSettings
-) -> tuple[float, WeightEstimate, int]:
-    """(recency statistic, λ* estimate, selection users) of the popularity sweep on one
-    domain."""
+) -> DomainSweep:
+    """The popularity sweep on one domain (see the module docstring)."""
     periods = {p.name: p for p in periods_from_config(config)}
     test = evaluation_period(config)
     old, new = (periods[name] for name in config["merges"]["temporal"]["periods"])
@@ -89,7 +109,9 @@ def domain_sweep(
         axis=1,
     )
     users = [seqs.users[u] for u in seqs.row_users(targets)]
-    selection, _ = split_masks(users, domain, seed, settings.selection, settings.valid_fraction)
+    selection, report = split_masks(
+        users, domain, seed, settings.selection, settings.valid_fraction
+    )
     estimate = bootstrap_weight(
         weights,
         values[selection],
@@ -101,7 +123,25 @@ def domain_sweep(
     period = settings.recency_period or new.name
     stats = read_stats(Path(layout.stats_dir), domain)
     x = recency_statistic(stats, Path(layout.stats(domain)), settings, period).value
-    return x, estimate, int(selection.sum())
+    bias = None
+    if 0.0 in weights and 1.0 in weights:
+        first_seen = read_first_seen(Path(items_path).parent, domain)
+        split = (
+            {"days": settings.new_item_days}
+            if settings.new_items == "age"
+            else {"since_ms": new.start_ms}
+        )
+        is_new = new_item_mask(
+            seqs.timestamps[targets],
+            first_seen.loc[seqs.items[targets]].to_numpy(),
+            **split,
+        )
+        at = [weights.index(0.0), weights.index(1.0)]
+        bias = {}
+        for name, mask in (("old", report & ~is_new), ("new", report & is_new)):
+            low, high = (float(values[mask, j].mean()) if mask.any() else float("nan") for j in at)
+            bias[name] = (low, high, int(mask.sum()))
+    return DomainSweep(x, estimate, int(selection.sum()), bias)
 
 
 def model_weights(layout: Layout) -> dict[tuple[str, str], float]:
@@ -155,6 +195,11 @@ def main() -> None:
         "|---|---|---|---|---|---|---|---|",
     ]
     slopes = ["| run | seed | popularity slope | 95 % CI |", "|---|---|---|---|"]
+    biases = [
+        "| run | seed | domain | split | old items: λ=0, λ=1 (users) | new items: λ=0, λ=1 "
+        "(users) | loss on old, gain on new |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for run in args.runs:
         if not (run / "config.yaml").is_file():
             raise SystemExit(
@@ -167,7 +212,8 @@ def main() -> None:
         models = model_weights(layout)
         xs, ys, draws = [], [], []
         for domain in config["domains"]:
-            x, est, n = domain_sweep(config, layout, domain, settings)
+            sweep = domain_sweep(config, layout, domain, settings)
+            x, est, n = sweep.recency, sweep.estimate, sweep.n_selection
             xs.append(x)
             ys.append(est.weight)
             draws.append(est.samples)
@@ -178,6 +224,13 @@ def main() -> None:
                 f"| {run.name} | {config['seed']} | {domain} | {n} | {x:.3f} | {est.weight:.2f} "
                 f"| [{est.ci_low:.2f}, {est.ci_high:.2f}] | {theirs or '-'} |"
             )
+            if sweep.bias is not None:
+                old, new = sweep.bias["old"], sweep.bias["new"]
+                biases.append(
+                    f"| {run.name} | {config['seed']} | {domain} | {settings.new_items} "
+                    f"| {old[0]:.3f}, {old[1]:.3f} ({old[2]}) | {new[0]:.3f}, {new[1]:.3f} "
+                    f"({new[2]}) | {'yes' if old[1] < old[0] and new[1] > new[0] else 'no'} |"
+                )
         fit = fit_line(
             xs,
             ys,
@@ -190,7 +243,7 @@ def main() -> None:
         slopes.append(
             f"| {run.name} | {config['seed']} | {fit['slope']:+.2f} | [{low:+.2f}, {high:+.2f}] |"
         )
-    print("\n".join(rows), "\n", "\n".join(slopes), sep="\n")
+    print("\n".join(rows), "\n", "\n".join(slopes), "\n", "\n".join(biases), sep="\n")
 
 
 if __name__ == "__main__":
