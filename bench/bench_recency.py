@@ -204,6 +204,8 @@ def recency_bias_rows(name: str, seed: int, result: dict[str, Any]) -> list[str]
     are new items and on old ones, and how many domains show the recency bias (gain on new,
     loss on old)."""
     cells = [r for r in result["cells"] if r["kind"] == "cell"]
+    # analysis.new_items; a run from before the setting split by age
+    split = result["regression"].get("new_items", {}).get("split", "age")
     periods = list(dict.fromkeys(r["period"] for r in cells))
     last, before = periods[-1], periods[-2]
     rows = []
@@ -219,7 +221,7 @@ def recency_bias_rows(name: str, seed: int, result: dict[str, Any]) -> list[str]
             n is not None and o is not None and n > 0 > o for n, o in zip(new, old, strict=True)
         )
         rows.append(
-            f"| {name} | {seed} | {paradigm} | {last} vs {before} | {_mean(new)} | "
+            f"| {name} | {seed} | {paradigm} | {last} vs {before} | {split} | {_mean(new)} | "
             f"{_mean(old)} | {both} of {len(domains)} |"
         )
     return rows
@@ -360,7 +362,8 @@ def main() -> None:
             baseline_rows,
         ),
         (
-            "paradigm | cells | Δ on new items | Δ on old items | domains: gain on new, loss on old",
+            "paradigm | cells | item split | Δ on new items | Δ on old items "
+            "| domains: gain on new, loss on old",
             recency_bias_rows,
         ),
         (
