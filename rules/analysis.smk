@@ -62,6 +62,16 @@ rule analysis:
             category="Cross-domain merging",
         ),
         weight_draws=ANALYSIS.weight_draws,
+        recency_bias=report(
+            ANALYSIS.recency_bias,
+            caption="../report/recency_bias_table.rst",
+            category="Recency bias",
+        ),
+        base_replacement=report(
+            ANALYSIS.base_replacement,
+            caption="../report/base_replacement.rst",
+            category="Cross-domain merging",
+        ),
     log:
         PATHS.log("analysis"),
     benchmark:

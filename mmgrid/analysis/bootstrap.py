@@ -32,6 +32,25 @@ def percentile_interval(
     return float(low), float(high)
 
 
+def stratified_mean_draws(
+    strata: Sequence[Sequence[np.ndarray]], *, draws: int, seed: int
+) -> np.ndarray:
+    """``[draws, k]``: per draw, the mean over strata of the mean of each of the k aligned
+    per-user arrays of a stratum, its users resampled with replacement (a user's k values stay
+    together). Every stratum must have users."""
+    rng = np.random.default_rng(seed)
+    k = len(strata[0])
+    means = np.zeros((draws, k))
+    for stratum in strata:
+        n = len(stratum[0])
+        if any(len(values) != n for values in stratum) or len(stratum) != k:
+            raise ValueError("a stratum's value arrays must cover the same users")
+        idx = rng.integers(0, n, size=(draws, n))
+        for j, values in enumerate(stratum):
+            means[:, j] += np.asarray(values, float)[idx].mean(axis=1)
+    return means / len(strata)
+
+
 def paired_comparison(
     strata: Sequence[tuple[np.ndarray, np.ndarray]],
     *,
@@ -71,15 +90,8 @@ def paired_comparison(
     }
     if draws <= 0:
         return result
-    rng = np.random.default_rng(seed)
-    model_means = np.zeros(draws)
-    base_means = np.zeros(draws)
-    for a, b in pairs:
-        idx = rng.integers(0, len(a), size=(draws, len(a)))
-        model_means += a[idx].mean(axis=1)
-        base_means += b[idx].mean(axis=1)
-    model_means /= len(pairs)
-    base_means /= len(pairs)
+    means = stratified_mean_draws(pairs, draws=draws, seed=seed)
+    model_means, base_means = means[:, 0], means[:, 1]
     with np.errstate(divide="ignore", invalid="ignore"):
         ratios = np.where(base_means > 0, model_means / base_means, np.nan)
     result["difference_ci"] = list(percentile_interval(model_means - base_means, confidence))

@@ -26,6 +26,8 @@ class AnalysisOutputs:
     regression_figure: PathLike
     cross_domain_figure: PathLike
     weight_draws: PathLike
+    recency_bias: PathLike
+    base_replacement: PathLike
 
     def paths(self) -> list[Path]:
         """Every output path, in field order."""

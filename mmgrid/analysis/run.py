@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from mmgrid.analysis import figures
+from mmgrid.analysis.effects import base_replacement_table, recency_bias_table
 from mmgrid.analysis.inputs import period_order, period_start_ms, read_stats, recency_statistic
 from mmgrid.analysis.optimal import ESTIMATORS
 from mmgrid.analysis.outputs import AnalysisOutputs
@@ -72,6 +73,8 @@ def run_analysis(
     cells_frame = cells_table(records, scores, periods)
     baselines = baselines_table(records, scores, periods)
     cross = cross_domain_table(records, scores)
+    bias = recency_bias_table(records, scores, periods)
+    replacement = base_replacement_table(records, scores)
     temporal, estimates = temporal_table(records, scores)
     optimal = optimal_weights_table(
         temporal, estimates, records, scores, recency, settings.recency_statistic
@@ -144,9 +147,18 @@ def run_analysis(
     }
     point_rows = points_table(points, pooled, per_paradigm)
     draws = weight_draws_table(estimates)
-    _write(
-        out, settings, cells_frame, baselines, cross, temporal, optimal, document, point_rows, draws
-    )
+    tables = {
+        "cells": cells_frame,
+        "baselines": baselines,
+        "cross_domain": cross,
+        "temporal": temporal,
+        "optimal_weights": optimal,
+        "regression_csv": point_rows,
+        "weight_draws": draws,
+        "recency_bias": bias,
+        "base_replacement": replacement,
+    }
+    _write(out, settings, tables, document)
     log(
         f"analysis of {len(records)} models ({len(cells)} cells, {len(temporal)} temporal and "
         f"{cross['model'].nunique()} cross-domain merges): λ* at {len(points)} points, pooled "
@@ -164,38 +176,26 @@ def _number(value: Any) -> float | None:
 def _write(
     out: AnalysisOutputs,
     settings: AnalysisSettings,
-    cells: pd.DataFrame,
-    baselines: pd.DataFrame,
-    cross: pd.DataFrame,
-    temporal: pd.DataFrame,
-    optimal: pd.DataFrame,
+    tables: Mapping[str, pd.DataFrame],
     document: dict[str, Any],
-    points: pd.DataFrame,
-    draws: pd.DataFrame,
 ) -> None:
-    """Write every output into temporary files, renamed onto ``out`` only when all succeeded."""
+    """Write every output (``tables`` by their :class:`AnalysisOutputs` field) into temporary
+    files, renamed onto ``out`` only when all succeeded."""
     with atomic_paths(out.paths()) as tmp:
         o = AnalysisOutputs(*tmp)
-        for frame, path in (
-            (cells, o.cells),
-            (baselines, o.baselines),
-            (cross, o.cross_domain),
-            (temporal, o.temporal),
-            (optimal, o.optimal_weights),
-            (points, o.regression_csv),
-            (draws, o.weight_draws),
-        ):
-            frame.to_csv(path, index=False)
+        for name, frame in tables.items():
+            frame.to_csv(getattr(o, name), index=False)
         o.regression_json.write_text(dumps_json(document))
-        figures.plot_recency_bias(cells, settings.metric, o.recency_bias_figure)
+        cells, metric = tables["cells"], settings.metric
+        figures.plot_recency_bias(cells, metric, o.recency_bias_figure)
         figures.plot_weight_sweeps(
-            temporal, cells, settings.metric, settings.selection, o.weight_sweeps_figure
+            tables["temporal"], cells, metric, settings.selection, o.weight_sweeps_figure
         )
         figures.plot_weight_vs_recency(
-            points,
+            tables["regression_csv"],
             document["pooled"],
             document["per_paradigm"],
             settings.recency_statistic,
             o.regression_figure,
         )
-        figures.plot_cross_domain(cross, cells, settings.metric, o.cross_domain_figure)
+        figures.plot_cross_domain(tables["cross_domain"], cells, metric, o.cross_domain_figure)

@@ -118,16 +118,10 @@ class Scores:
                 )
         return np.stack([c.loc[users].to_numpy() for c in columns], axis=1)
 
-    def age_slices(
-        self, paradigm: str, model: str, domain: str
-    ) -> dict[str, tuple[float | None, int]]:
-        """The configured metric on the report users whose target is new / old (split by
-        ``analysis.new_items``): (value, users).
-
-        The value is None for a slice without users.
-        """
+    def new_targets(self, paradigm: str, model: str, domain: str) -> np.ndarray:
+        """Over every evaluated user of ``model`` on ``domain`` (rank-file order): whether the
+        target is a *new* item, split by ``analysis.new_items``."""
         evaluation = self.evaluation(paradigm, model, domain)
-        report = self.masks(evaluation, domain)[1]
         first_seen = self._item_first_seen(domain)
         targets = evaluation.ranks["item_id"]
         unknown = sorted(set(targets) - set(first_seen.index))
@@ -146,11 +140,31 @@ class Scores:
                 f"period of {domain}, which the statistics did not give; rebuild them with the "
                 "data stage or set analysis.new_items to age"
             )
-        new = new_item_mask(
+        return new_item_mask(
             evaluation.ranks["timestamp"].to_numpy(dtype=np.int64),
             first_seen.loc[targets].to_numpy(dtype=np.int64),
             **split,
         )
+
+    def report_new_targets(self, paradigm: str, model: str, domain: str) -> pd.Series:
+        """Whether each report user's target is a new item, by user id (the order of
+        :meth:`user_values` on the report side)."""
+        evaluation = self.evaluation(paradigm, model, domain)
+        report = self.masks(evaluation, domain)[1]
+        new = self.new_targets(paradigm, model, domain)
+        return pd.Series(new[report], index=evaluation.ranks["user_id"].to_numpy()[report])
+
+    def age_slices(
+        self, paradigm: str, model: str, domain: str
+    ) -> dict[str, tuple[float | None, int]]:
+        """The configured metric on the report users whose target is new / old (split by
+        ``analysis.new_items``): (value, users).
+
+        The value is None for a slice without users.
+        """
+        evaluation = self.evaluation(paradigm, model, domain)
+        report = self.masks(evaluation, domain)[1]
+        new = self.new_targets(paradigm, model, domain)
         out = {}
         for name, mask in (("new", report & new), ("old", report & ~new)):
             n = int(mask.sum())

@@ -121,17 +121,20 @@ OPTIMAL_COLUMNS = (
 WEIGHT_DRAWS_COLUMNS = ("paradigm", "domain", "draw", "weight_optimal")
 
 
-def _order(periods: Sequence[str]) -> dict[str, int]:
+def period_rank(periods: Sequence[str]) -> dict[str, int]:
+    """Each period's position in ``periods``."""
     return {p: i for i, p in enumerate(periods)}
 
 
-def _cell_record(
+def cell_record(
     records: Mapping[tuple[str, str], ModelRecord],
     paradigm: str,
     domain: str,
     period: str,
     user: str,
 ) -> ModelRecord:
+    """The cell of (``paradigm``, ``domain``, ``period``) among ``records`` (by (paradigm,
+    model)); an error names ``user``, what needs it, when it is missing."""
     record = records.get((paradigm, f"{domain}-{period}"))
     if record is None or record.kind != "cell":
         raise InputError(
@@ -178,7 +181,7 @@ def cells_table(
     frame = pd.DataFrame(rows)
     if frame.empty:
         return frame
-    rank = _order(periods)
+    rank = period_rank(periods)
     frame["_kind"] = frame["kind"].map({"cell": 0, POOLED: 1, BASELINE: 2})
     frame["_period"] = frame["period"].map(lambda p: rank.get(p, len(rank)))
     frame = frame.sort_values(["paradigm", "domain", "_kind", "_period"], kind="stable")
@@ -200,7 +203,7 @@ def cross_domain_table(records: Sequence[ModelRecord], scores: Scores) -> pd.Dat
         assert r.period is not None
         for domain in r.domains:
             merged, n, _ = scores.report(r.paradigm, r.model, domain)
-            own = _cell_record(by_name, r.paradigm, domain, r.period, f"{r.paradigm}/{r.model}")
+            own = cell_record(by_name, r.paradigm, domain, r.period, f"{r.paradigm}/{r.model}")
             own_value = scores.report(r.paradigm, own.model, domain)[0][metric]
             members = [
                 scores.report(r.paradigm, cell.model, domain)[0][metric]
@@ -326,7 +329,7 @@ def optimal_weights_table(
         estimate = estimates[(paradigm, domain)]
         uniform = uniform_weight(list(at.index))
         new = at["period_new"].iloc[0]
-        latest = _cell_record(by_name, paradigm, domain, new, f"the weight sweep of {domain}")
+        latest = cell_record(by_name, paradigm, domain, new, f"the weight sweep of {domain}")
         latest_value = scores.report(paradigm, latest.model, domain)[0][metric]
         rows.append(
             {
@@ -371,7 +374,7 @@ def baselines_table(
     baselines = sorted({r.model for r in records if r.kind == BASELINE})
     if not cells or not baselines:
         return pd.DataFrame(columns=list(BASELINE_COLUMNS))
-    rank = _order(periods)
+    rank = period_rank(periods)
     last = max({r.period for r in cells}, key=lambda p: rank.get(p, -1))
     rows = []
     for paradigm in sorted({r.paradigm for r in cells}):

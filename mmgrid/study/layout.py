@@ -150,6 +150,8 @@ class Layout:
             regression_figure=f"{r}/figures/weight_vs_recency.png",
             cross_domain_figure=f"{r}/figures/cross_domain.png",
             weight_draws=f"{r}/regression/weight_draws.csv",
+            recency_bias=f"{r}/tables/recency_bias.csv",
+            base_replacement=f"{r}/tables/base_replacement.csv",
         )
 
     @property

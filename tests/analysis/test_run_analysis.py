@@ -27,6 +27,7 @@ WEIGHTS = (0.0, 0.5, 1.0)
 CROSS = {
     "cross-p2-A+B-linear": ("linear", None, 4),
     "cross-p2-A+B-ties-ref_base": ("ties", "base", 2),
+    "cross-p2-A+B-ties-ref_pooled": ("ties", "pooled", 3),
 }
 SETTINGS = AnalysisSettings(
     metric="recall@5", selection="test", bootstrap=200, weight_estimator="argmax"
@@ -40,7 +41,7 @@ def hits(n: int) -> list[int | None]:
 
 
 def build(root: Path, sweep_domains=DOMAINS) -> list[dict]:
-    """Cells p1/p2 per domain, the pooled base, two cross-domain merges and the weight sweeps.
+    """Cells p1/p2 per domain, the pooled base, three cross-domain merges and the weight sweeps.
 
     Users u0-u3 target new items, u4-u7 old ones; p1 cells hit 3 old targets, p2 cells 3 new.
     """
@@ -97,7 +98,7 @@ def run(root: Path, records, settings=SETTINGS, out=None) -> dict:
 def test_every_output_with_hand_computed_values(tmp_path):
     document = run(tmp_path, build(tmp_path))
     out = outputs(tmp_path / "results")
-    assert len(set(out.paths())) == 12
+    assert len(set(out.paths())) == 14
     for path in out.paths():
         assert path.is_file() and path.stat().st_size > 0
         if path.suffix == ".png":
@@ -194,6 +195,45 @@ def test_every_output_with_hand_computed_values(tmp_path):
         assert (low, high) == (optimal.loc[domain, "weight_ci_low"],
                                optimal.loc[domain, "weight_ci_high"])  # fmt: skip
     assert sorted(draws["domain"].unique()) == ["A", "B", "C"]
+
+
+def test_recency_bias_and_base_replacement_tables(tmp_path):
+    """p2 cells hit 3 of the 4 new targets and no old one, p1 cells 3 of the 4 old ones: +3/4 on
+    new items and -3/4 on old ones in every domain. TIES with the base LLM hits u0, u1 where
+    the own p2 cell hits u0-u2; with the pooled base u0-u2 again, so it recovers all of it."""
+    run(tmp_path, build(tmp_path))
+    out = outputs(tmp_path / "results")
+    bias = pd.read_csv(out.recency_bias).set_index(["domain", "items"])
+    assert len(bias) == 2 * (len(DOMAINS) + 1)
+    for domain in [*DOMAINS, "mean over domains"]:
+        for items, sign in (("new", 1), ("old", -1)):
+            row = bias.loc[(domain, items)]
+            assert row["difference"] == pytest.approx(sign * 3 / 4)
+            assert (row["latest"], row["previous"]) == pytest.approx(
+                (3 / 4, 0.0) if sign > 0 else (0.0, 3 / 4)
+            )
+            assert row["difference_ci_low"] <= row["difference"] <= row["difference_ci_high"]
+            assert row["n_users"] == (4 if domain in DOMAINS else 12)
+    assert bias.loc[("A", "new"), ["model", "previous_model"]].tolist() == ["A-p2", "A-p1"]
+    # over the three domains' 12 users the interval keeps the sign
+    assert bias.loc[("mean over domains", "new"), "difference_ci_low"] > 0
+    assert bias.loc[("mean over domains", "old"), "difference_ci_high"] < 0
+
+    replacement = pd.read_csv(out.base_replacement).set_index("domain")
+    assert list(replacement.index) == ["A", "B", "mean over domains"]  # linear takes no reference
+    assert (replacement["method"] == "ties").all()
+    for domain, row in replacement.iterrows():
+        assert (row["own_cell"], row["merged_base"], row["merged_pooled"]) == pytest.approx(
+            (3 / 8, 2 / 8, 3 / 8)
+        )
+        assert (row["loss"], row["gain"], row["recovered"]) == pytest.approx((-1 / 8, 1 / 8, 1.0))
+        # wherever a resample has a loss, the pooled merge wins back exactly that user
+        assert (row["recovered_ci_low"], row["recovered_ci_high"]) == pytest.approx((1.0, 1.0))
+        assert row["loss_ci_low"] <= -1 / 8 <= row["loss_ci_high"] <= 0
+        assert row["n_users"] == (8 if domain != "mean over domains" else 16)
+    assert replacement.loc["A", ["model_base", "model_pooled"]].tolist() == [
+        "cross-p2-A+B-ties-ref_base", "cross-p2-A+B-ties-ref_pooled",
+    ]  # fmt: skip
 
 
 def test_quadratic_estimator_reads_lambda_between_grid_weights(tmp_path):

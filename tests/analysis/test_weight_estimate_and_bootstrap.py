@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mmgrid.analysis.bootstrap import paired_comparison
+from mmgrid.analysis.bootstrap import paired_comparison, stratified_mean_draws
 from mmgrid.analysis.optimal import (
     BAGGING_DRAWS,
     argmax_weights,
@@ -149,6 +149,27 @@ def test_paired_bootstrap_statistics_are_means_over_strata() -> None:
     assert result["difference_ci"] == [None, None]
     with pytest.raises(ValueError, match="same users"):
         paired_comparison([(np.ones(2), np.ones(3))], draws=10, confidence=0.9, seed=0)
+
+
+def test_stratified_draws_keep_each_users_values_together() -> None:
+    rng = np.random.default_rng(1)
+    strata = []
+    for n in (5, 40, 300):
+        a = rng.random(n)
+        strata.append((a, a + 1.0, 2.0 * a))
+    draws = stratified_mean_draws(strata, draws=500, seed=3)
+    assert draws.shape == (500, 3)
+    # paired: the second array is the first plus 1 and the third twice it, in every draw
+    np.testing.assert_allclose(draws[:, 1] - draws[:, 0], 1.0)
+    np.testing.assert_allclose(draws[:, 2], 2.0 * draws[:, 0])
+    # a draw is a mean over strata of means: centred on the mean of the stratum means
+    target = np.mean([a.mean() for a, _, _ in strata])
+    assert draws[:, 0].mean() == pytest.approx(target, abs=0.01)
+    assert 0 < draws[:, 0].std() < 0.1
+    constant = stratified_mean_draws([(np.full(7, 0.25),)], draws=20, seed=0)
+    np.testing.assert_array_equal(constant, 0.25)
+    with pytest.raises(ValueError, match="same users"):
+        stratified_mean_draws([(np.ones(2), np.ones(3))], draws=10, seed=0)
 
 
 def test_vectorised_argmax_keeps_the_tie_rule() -> None:
