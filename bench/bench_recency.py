@@ -18,10 +18,12 @@ the baselines (``results/tables/{optimal_weights,baselines}.csv``) and prints Ma
   Pearson r and p, and the run's wall time;
 - λ* per (config, seed, paradigm, domain) with its bootstrap interval and the recency statistic;
 - the last cells against MostPop per (config, seed, paradigm): ratio and difference with intervals;
-- the recency bias: the last training period's cells against the previous period's on new and
-  on old items, and in how many domains the last cell gains on new items and loses on old ones;
-- base model replacement: each cross-domain merge method's mean difference to the domains' own
-  checkpoints with the base LLM and with the pooled task base as reference;
+- the recency bias (``tables/recency_bias.csv``): the last training period's cells against the
+  previous period's on new and on old items, mean over domains with its interval, and in how
+  many domains the intervals show a gain on new items and a loss on old ones;
+- base model replacement (``tables/base_replacement.csv``): per cross-domain merge method, what
+  merging with the base LLM loses against the domains' own cells, what the pooled task base as
+  reference gains over that, and the share of the loss it recovers, with intervals;
 - the verdicts: a config whose name contains ``null`` is the negative control (its pooled slope
   interval must contain 0 for every seed); any other is the positive control (pooled slope > 0
   with an interval above 0, and every paradigm's slope > 0, for every seed);
@@ -58,11 +60,10 @@ import pandas as pd
 import yaml
 
 from mmgrid.analysis.regression import X, Y, fit_points
+from mmgrid.analysis.tables import ALL_DOMAINS
 from mmgrid.study.config import load_config_files
 
 ROOT = Path(__file__).resolve().parents[1]
-METRIC = "ndcg@10"
-"""The metric of the recency-bias table (the default ``analysis.metric``)."""
 DEFAULT_CONFIGS = [ROOT / "config.yaml", ROOT / "configs" / "null_recency.yaml"]
 
 
@@ -135,7 +136,8 @@ def run(config: dict[str, Any], seed: int, work: Path, cores: int) -> dict[str, 
         "optimal": table("optimal_weights"),
         "baselines": table("baselines"),
         "cells": table("cells"),
-        "cross_domain": table("cross_domain"),
+        "recency_bias": table("recency_bias"),
+        "base_replacement": table("base_replacement"),
         "weight_draws": weight_draws(results / "regression/weight_draws.csv"),
     }
 
@@ -193,64 +195,56 @@ def baseline_rows(name: str, seed: int, result: dict[str, Any]) -> list[str]:
     ]
 
 
-def _mean(values: list[float | None]) -> str:
-    """The mean of the known values and how many there are."""
-    known = [v for v in values if v is not None]
-    return f"{sum(known) / len(known):+.4f} ({len(known)} domains)" if known else "n/a"
+def _interval(row: dict[str, str], name: str, fmt: str = "+.3f") -> str:
+    """A table value with its interval: ``value [low, high]``."""
+    low, high = row[f"{name}_ci_low"], row[f"{name}_ci_high"]
+    return f"{_f(row[name], fmt)} [{_f(low, fmt)}, {_f(high, fmt)}]"
+
+
+def _below(row: dict[str, str], name: str) -> bool:
+    return row[f"{name}_ci_high"] not in ("", None) and float(row[f"{name}_ci_high"]) < 0
+
+
+def _above(row: dict[str, str], name: str) -> bool:
+    return row[f"{name}_ci_low"] not in ("", None) and float(row[f"{name}_ci_low"]) > 0
 
 
 def recency_bias_rows(name: str, seed: int, result: dict[str, Any]) -> list[str]:
-    """Per paradigm: the last training period's cell against the one before it, on targets that
-    are new items and on old ones, and how many domains show the recency bias (gain on new,
-    loss on old)."""
-    cells = [r for r in result["cells"] if r["kind"] == "cell"]
-    # analysis.new_items; a run from before the setting split by age
-    split = result["regression"].get("new_items", {}).get("split", "age")
-    periods = list(dict.fromkeys(r["period"] for r in cells))
-    last, before = periods[-1], periods[-2]
+    """Per paradigm (``tables/recency_bias.csv``): the latest period's cells minus the previous
+    period's on old and on new items, mean over domains with its interval, and in how many
+    domains the interval shows the bias (loss on old items below 0, gain on new ones above)."""
+    split = result["regression"]["new_items"]["split"]
     rows = []
-    for paradigm in sorted({r["paradigm"] for r in cells}):
-        at = {(r["domain"], r["period"]): r for r in cells if r["paradigm"] == paradigm}
-        domains = sorted({d for d, _ in at})
-        new, old = [], []
-        for d in domains:
-            for key, out in (("new_items", new), ("old_items", old)):
-                a, b = at[(d, last)][f"{METRIC}_{key}"], at[(d, before)][f"{METRIC}_{key}"]
-                out.append(None if "" in (a, b) else float(a) - float(b))
+    for paradigm in sorted({r["paradigm"] for r in result["recency_bias"]}):
+        at = {
+            (r["domain"], r["items"]): r
+            for r in result["recency_bias"]
+            if r["paradigm"] == paradigm
+        }
+        domains = sorted({d for d, _ in at} - {ALL_DOMAINS})
         both = sum(
-            n is not None and o is not None and n > 0 > o for n, o in zip(new, old, strict=True)
+            _below(at[(d, "old")], "difference") and _above(at[(d, "new")], "difference")
+            for d in domains
         )
+        mean_old, mean_new = at[(ALL_DOMAINS, "old")], at[(ALL_DOMAINS, "new")]
         rows.append(
-            f"| {name} | {seed} | {paradigm} | {last} vs {before} | {split} | {_mean(new)} | "
-            f"{_mean(old)} | {both} of {len(domains)} |"
+            f"| {name} | {seed} | {paradigm} | {mean_old['model']} vs "
+            f"{mean_old['previous_model']} | {split} | {_interval(mean_new, 'difference')} | "
+            f"{_interval(mean_old, 'difference')} | {both} of {len(domains)} |"
         )
     return rows
 
 
 def cross_domain_rows(name: str, seed: int, result: dict[str, Any]) -> list[str]:
-    """Per paradigm and merge method: the mean difference to the domain's own checkpoint with
-    the base LLM and with the pooled task base as reference, and the share of the loss that
-    base model replacement recovers."""
-    rows = []
-    merged = [r for r in result["cross_domain"] if r["reference"] in ("base", "pooled")]
-    for paradigm, method in sorted({(r["paradigm"], r["method"]) for r in merged}):
-        mean = {}
-        for reference in ("base", "pooled"):
-            values = [
-                float(r["difference"])
-                for r in merged
-                if (r["paradigm"], r["method"], r["reference"]) == (paradigm, method, reference)
-            ]
-            mean[reference] = sum(values) / len(values) if values else None
-        base, pooled = mean["base"], mean["pooled"]
-        recovered = (
-            1 - pooled / base if base is not None and pooled is not None and base < 0 else None
-        )
-        rows.append(
-            f"| {name} | {seed} | {paradigm} | {method} | {_f(base, '+.4f')} | "
-            f"{_f(pooled, '+.4f')} | {_f(recovered and 100 * recovered, '.0f')} |"
-        )
-    return rows
+    """Per paradigm and merge method (``tables/base_replacement.csv``, mean over domains): what
+    merging with the base LLM loses against the domains' own cells, what the pooled task base
+    as reference gains over it, and the share of the loss it recovers, with intervals."""
+    return [
+        f"| {name} | {seed} | {r['paradigm']} | {r['method']} | {_interval(r, 'loss')} | "
+        f"{_interval(r, 'gain')} | {_interval(r, 'recovered', '+.2f')} |"
+        for r in result["base_replacement"]
+        if r["domain"] == ALL_DOMAINS
+    ]
 
 
 def seeds_together(name: str, results: dict[int, dict[str, Any]]) -> tuple[list[str], str]:
@@ -362,13 +356,13 @@ def main() -> None:
             baseline_rows,
         ),
         (
-            "paradigm | cells | item split | Δ on new items | Δ on old items "
-            "| domains: gain on new, loss on old",
+            "paradigm | cells | item split | Δ on new items [95 % CI] | Δ on old items [95 % CI] "
+            "| domains whose intervals show the bias",
             recency_bias_rows,
         ),
         (
-            "paradigm | method | vs own, reference base | vs own, reference pooled "
-            "| loss recovered (%)",
+            "paradigm | method | loss, reference base [95 % CI] | gain, reference pooled "
+            "[95 % CI] | share of the loss recovered [95 % CI]",
             cross_domain_rows,
         ),
     )
