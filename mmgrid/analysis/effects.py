@@ -21,10 +21,16 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from mmgrid.analysis.bootstrap import paired_comparison, percentile_interval, stratified_mean_draws
+from mmgrid.analysis.bootstrap import percentile_interval, stratified_mean_draws
 from mmgrid.analysis.records import POOLED, ModelRecord
 from mmgrid.analysis.scores import Scores
-from mmgrid.analysis.tables import ALL_DOMAINS, cell_record, index_records, period_rank
+from mmgrid.analysis.tables import (
+    ALL_DOMAINS,
+    cell_record,
+    domain_comparisons,
+    index_records,
+    period_rank,
+)
 from mmgrid.seeding import derive_seed
 
 RECENCY_BIAS_COLUMNS = (
@@ -98,23 +104,17 @@ def recency_bias_table(
             users = scores.user_values(paradigm, cell.model, cell.domain, "report").index
             new = scores.report_new_targets(paradigm, cell.model, cell.domain).loc[users]
             pairs.append((cell, before, values, new.to_numpy()))
+        names = {c.domain: (c.model, b.model) for c, b, _, _ in pairs}
+        names[ALL_DOMAINS] = (f"*-{last}", f"*-{previous_period}")
         for items in ("old", "new"):
             strata = []
-            for _, _, values, is_new in pairs:
+            for cell, _, values, is_new in pairs:
                 rows_of = is_new if items == "new" else ~is_new
-                strata.append((values[rows_of, 0], values[rows_of, 1]))
-            groups = [
-                (cell.domain, cell.model, before.model, [stratum])
-                for (cell, before, _, _), stratum in zip(pairs, strata, strict=True)
-            ]
-            groups.append((ALL_DOMAINS, f"*-{last}", f"*-{previous_period}", strata))
-            for domain, model, previous, group in groups:
-                result = paired_comparison(
-                    group,
-                    draws=settings.bootstrap,
-                    confidence=settings.confidence,
-                    seed=derive_seed(scores.seed, "recency-bias", paradigm, items, domain),
-                )
+                strata.append((cell.domain, (values[rows_of, 0], values[rows_of, 1])))
+            for domain, result in domain_comparisons(
+                strata, scores, "recency-bias", paradigm, items
+            ):
+                model, previous = names[domain]
                 rows.append(
                     {
                         "paradigm": paradigm,

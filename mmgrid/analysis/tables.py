@@ -363,6 +363,28 @@ def optimal_weights_table(
     return pd.DataFrame(rows, columns=list(OPTIMAL_COLUMNS))
 
 
+def domain_comparisons(
+    strata: Sequence[tuple[str, tuple[np.ndarray, np.ndarray]]], scores: Scores, *keys: str
+) -> list[tuple[str, dict[str, Any]]]:
+    """The paired comparison (:func:`~.bootstrap.paired_comparison`) of each domain's (model,
+    reference) values on the same users, then of their mean over domains (``ALL_DOMAINS``),
+    each bootstrap seeded by the run's seed, ``keys`` and the domain."""
+    groups = [(domain, [stratum]) for domain, stratum in strata]
+    groups.append((ALL_DOMAINS, [stratum for _, stratum in strata]))
+    return [
+        (
+            domain,
+            paired_comparison(
+                group,
+                draws=scores.settings.bootstrap,
+                confidence=scores.settings.confidence,
+                seed=derive_seed(scores.seed, *keys, domain),
+            ),
+        )
+        for domain, group in groups
+    ]
+
+
 def baselines_table(
     records: Sequence[ModelRecord], scores: Scores, periods: Sequence[str]
 ) -> pd.DataFrame:
@@ -390,15 +412,16 @@ def baselines_table(
                     [(paradigm, cell.model), base_record], cell.domain, "report"
                 )
                 strata.append((values[:, 0], values[:, 1]))
-            groups = [(c.domain, c.model, [s]) for c, s in zip(latest, strata, strict=True)]
-            groups.append((ALL_DOMAINS, f"*-{last}", strata))
-            for domain, model, group in groups:
-                result = paired_comparison(
-                    group,
-                    draws=settings.bootstrap,
-                    confidence=settings.confidence,
-                    seed=derive_seed(scores.seed, "baseline-bootstrap", paradigm, baseline, domain),
-                )
+            model_of = {c.domain: c.model for c in latest} | {ALL_DOMAINS: f"*-{last}"}
+            compared = domain_comparisons(
+                [(c.domain, s) for c, s in zip(latest, strata, strict=True)],
+                scores,
+                "baseline-bootstrap",
+                paradigm,
+                baseline,
+            )
+            for domain, result in compared:
+                model = model_of[domain]
                 rows.append(
                     {
                         "paradigm": paradigm,
