@@ -48,7 +48,7 @@ class Scores:
         latest_start_ms: Mapping[str, int] | None = None,
     ) -> None:
         """``latest_start_ms``: per domain, the start of the latest training period (Unix ms),
-        needed by the ``latest_period`` split of :meth:`age_slices`."""
+        needed by the ``latest_period`` split of :meth:`new_targets`."""
         self.metrics_root = Path(metrics_root)
         self.latest_start_ms = dict(latest_start_ms or {})
         self.items_dir = Path(items_dir)
