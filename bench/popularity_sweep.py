@@ -50,7 +50,7 @@ from bench_recency import snakemake, stacked_config, write_config
 from mmgrid.analysis.inputs import read_first_seen, read_stats, recency_statistic
 from mmgrid.analysis.optimal import WeightEstimate, bootstrap_weight
 from mmgrid.analysis.regression import fit_line
-from mmgrid.analysis.scores import new_item_mask
+from mmgrid.analysis.scores import new_item_mask, new_item_split
 from mmgrid.analysis.settings import AnalysisSettings, settings_from_config
 from mmgrid.analysis.split import split_masks
 from mmgrid.evaluate.baselines import blend_orders, draw_test_targets, ordered_ranks
@@ -126,15 +126,10 @@ def domain_sweep(
     bias = None
     if 0.0 in weights and 1.0 in weights:
         first_seen = read_first_seen(Path(items_path).parent, domain)
-        split = (
-            {"days": settings.new_item_days}
-            if settings.new_items == "age"
-            else {"since_ms": new.start_ms}
-        )
         is_new = new_item_mask(
             seqs.timestamps[targets],
             first_seen.loc[seqs.items[targets]].to_numpy(),
-            **split,
+            **new_item_split(settings, new.start_ms),
         )
         at = [weights.index(0.0), weights.index(1.0)]
         bias = {}

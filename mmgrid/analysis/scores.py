@@ -36,6 +36,15 @@ def new_item_mask(
     return (timestamps - first_seen) < days * MS_PER_DAY
 
 
+def new_item_split(settings: AnalysisSettings, latest_start_ms: int | None) -> dict[str, int]:
+    """:func:`new_item_mask`'s keyword for ``analysis.new_items``: ``days`` for ``age``,
+    ``since_ms`` (the latest training period's start) for ``latest_period``; {} when that start
+    is unknown."""
+    if settings.new_items == "age":
+        return {"days": settings.new_item_days}
+    return {} if latest_start_ms is None else {"since_ms": latest_start_ms}
+
+
 class Scores:
     """Reads evaluations on demand (each file once) and scores them on subsets of users."""
 
@@ -130,11 +139,8 @@ class Scores:
                 f"{evaluation.path}: target item {unknown[0]} is not in "
                 f"{self.items_dir / domain}.parquet; evaluate on the same domain data"
             )
-        if self.settings.new_items == "age":
-            split = {"days": self.settings.new_item_days}
-        elif domain in self.latest_start_ms:
-            split = {"since_ms": self.latest_start_ms[domain]}
-        else:
+        split = new_item_split(self.settings, self.latest_start_ms.get(domain))
+        if not split:
             raise InputError(
                 f"analysis.new_items: latest_period needs the start of the latest training "
                 f"period of {domain}, which the statistics did not give; rebuild them with the "

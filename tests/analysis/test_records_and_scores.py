@@ -11,7 +11,7 @@ import pytest
 
 from mmgrid.analysis.inputs import period_start_ms, read_evaluation
 from mmgrid.analysis.records import cross_domain_members, parse_records
-from mmgrid.analysis.scores import Scores, new_item_mask
+from mmgrid.analysis.scores import Scores, new_item_mask, new_item_split
 from mmgrid.analysis.settings import AnalysisSettings
 from mmgrid.analysis.split import user_draw
 from mmgrid.errors import InputError
@@ -132,6 +132,11 @@ def test_new_item_mask_boundary():
     assert new_item_mask(t, first - 1, since_ms=since).tolist() == [False, False, True]
     with pytest.raises(ValueError, match="exactly one"):
         new_item_mask(t, first, since_ms=since, days=90)
+    # the keyword each analysis.new_items gives
+    by_age = AnalysisSettings(new_items="age", new_item_days=30)
+    assert new_item_split(by_age, since) == {"days": 30}
+    assert new_item_split(AnalysisSettings(), since) == {"since_ms": since}
+    assert new_item_split(AnalysisSettings(), None) == {}
 
 
 def test_age_slices_and_selection_users(tmp_path):
