@@ -100,9 +100,8 @@ def recency_bias_table(
                 by_name, paradigm, cell.domain, previous_period, f"the recency bias of {cell.model}"
             )
             models = [(paradigm, cell.model), (paradigm, before.model)]
-            values = scores.aligned_values(models, cell.domain, "report")
-            users = scores.user_values(paradigm, cell.model, cell.domain, "report").index
-            new = scores.report_new_targets(paradigm, cell.model, cell.domain).loc[users]
+            values = scores.aligned_values(models, cell.domain, "report")  # rows: cell's users
+            new = scores.report_new_targets(paradigm, cell.model, cell.domain)  # the same order
             pairs.append((cell, before, values, new.to_numpy()))
         names = {c.domain: (c.model, b.model) for c, b, _, _ in pairs}
         names[ALL_DOMAINS] = (f"*-{last}", f"*-{previous_period}")
