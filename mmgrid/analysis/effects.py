@@ -10,8 +10,11 @@
   (``gain``) and the share of the loss it recovers (``recovered``).
 
 Both resample the report users within each domain, keeping each user's values together
-(:func:`~mmgrid.analysis.bootstrap.stratified_mean_draws`); "mean over domains" rows average the
-per-domain means, as :mod:`.tables`' baselines table does.
+(:func:`~mmgrid.analysis.bootstrap.stratified_mean_draws`). The recency-bias "mean over
+domains" rows average the per-domain means of the domains whose slice has users, as
+:mod:`.tables`' baselines table does (``n_domains`` counts them); the base-replacement rows
+average over the (merge, domain) pairs, and a domain's users, being the same in each of its
+merges, are resampled once per draw.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ RECENCY_BIAS_COLUMNS = (
     "previous_model",
     "metric",
     "n_users",
+    "n_domains",
     "latest",
     "previous",
     "difference",
@@ -123,6 +127,7 @@ def recency_bias_table(
                         "previous_model": previous,
                         "metric": settings.metric,
                         "n_users": result["n_users"],
+                        "n_domains": result["n_domains"],
                         "latest": result["model"],
                         "previous": result["baseline"],
                         "difference": result["difference"],
@@ -134,19 +139,23 @@ def recency_bias_table(
 
 
 def _replacement_effects(
-    strata: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]],
+    strata: Sequence[tuple[str, tuple[np.ndarray, np.ndarray, np.ndarray]]],
     *,
     draws: int,
     confidence: float,
     seed: int,
 ) -> dict[str, float | None]:
     """Loss (merged with the base LLM - own cell), gain (merged with the pooled base - merged
-    with the base LLM) and recovered (gain / -loss, where there is a loss) over ``strata`` of
-    (own, base, pooled) per-user values, with percentile intervals."""
-    strata = [s for s in strata if len(s[0])]
+    with the base LLM) and recovered (gain / -loss, where there is a loss; a draw without a
+    loss is undefined) over ``strata`` of (domain, (own, base, pooled) per-user values), with
+    percentile intervals. The strata of one domain hold its report users in every merge: they
+    are resampled together."""
+    strata = [(d, s) for d, s in strata if len(s[0])]
     if not strata:
         return dict.fromkeys(EFFECT_COLUMNS)
-    means = np.array([[float(np.mean(v)) for v in s] for s in strata]).mean(axis=0)
+    domains = [d for d, _ in strata]
+    strata_values = [s for _, s in strata]
+    means = np.array([[float(np.mean(v)) for v in s] for s in strata_values]).mean(axis=0)
     out: dict[str, float | None] = {
         "own_cell": means[0],
         "merged_base": means[1],
@@ -157,9 +166,10 @@ def _replacement_effects(
         out[name] = float(value[0]) if np.isfinite(value[0]) else None
         out[f"{name}_ci_low"] = out[f"{name}_ci_high"] = None
     if draws > 0:
-        for name, samples in _effects(
-            stratified_mean_draws(strata, draws=draws, seed=seed)
-        ).items():
+        draws_of_means = stratified_mean_draws(
+            strata_values, draws=draws, seed=seed, groups=domains
+        )
+        for name, samples in _effects(draws_of_means).items():
             out[f"{name}_ci_low"], out[f"{name}_ci_high"] = percentile_interval(samples, confidence)
     return out
 
@@ -200,7 +210,7 @@ def base_replacement_table(records: Sequence[ModelRecord], scores: Scores) -> pd
                 domain,
                 "report",
             )
-            stratum = (values[:, 0], values[:, 1], values[:, 2])
+            stratum = (domain, (values[:, 0], values[:, 1], values[:, 2]))
             groups.setdefault((r.paradigm, r.method), []).append(
                 (domain, twin.model, r.model, stratum)
             )
@@ -209,6 +219,7 @@ def base_replacement_table(records: Sequence[ModelRecord], scores: Scores) -> pd
         entries = [(d, b, p, [s]) for d, b, p, s in sorted(pairs, key=lambda e: (e[0], e[2]))]
         entries.append((ALL_DOMAINS, "*", "*", [s for _, _, _, s in pairs]))
         for domain, model_base, model_pooled, strata in entries:
+            users = {d: len(values[0]) for d, values in strata}  # each domain's users once
             effects = _replacement_effects(
                 strata,
                 draws=settings.bootstrap,
@@ -225,7 +236,7 @@ def base_replacement_table(records: Sequence[ModelRecord], scores: Scores) -> pd
                     "model_base": model_base,
                     "model_pooled": model_pooled,
                     "metric": settings.metric,
-                    "n_users": int(sum(len(s[0]) for s in strata)),
+                    "n_users": int(sum(users.values())),
                     **effects,
                 }
             )

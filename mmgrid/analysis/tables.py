@@ -293,6 +293,12 @@ def temporal_table(
             )
         grid = [r.weight for r in sweep]
         values = scores.aligned_values([(paradigm, r.model) for r in sweep], domain, "selection")
+        if len(values) == 0:
+            raise InputError(
+                f"{paradigm}/{domain}: the weight sweep has no selection users (and "
+                f"{group[0]['n_test_users']} report users), so λ* cannot be chosen; evaluate more "
+                "test users (samples.eval_max_users) or raise analysis.valid_fraction"
+            )
         estimate = bootstrap_weight(
             grid,
             values,

@@ -227,8 +227,10 @@ def test_recency_bias_and_base_replacement_tables(tmp_path):
             (3 / 8, 2 / 8, 3 / 8)
         )
         assert (row["loss"], row["gain"], row["recovered"]) == pytest.approx((-1 / 8, 1 / 8, 1.0))
-        # wherever a resample has a loss, the pooled merge wins back exactly that user
-        assert (row["recovered_ci_low"], row["recovered_ci_high"]) == pytest.approx((1.0, 1.0))
+        # the loss is one user of 8 (u2): about (7/8)^8 = 34 % of resamples miss that user and
+        # have no loss, so the share recovered is undefined there, which is far more than the
+        # 2.5 % each end may leave out: both bounds are infinite, not [1, 1] over the rest
+        assert (row["recovered_ci_low"], row["recovered_ci_high"]) == (-np.inf, np.inf)
         assert row["loss_ci_low"] <= -1 / 8 <= row["loss_ci_high"] <= 0
         assert row["n_users"] == (8 if domain != "mean over domains" else 16)
     assert replacement.loc["A", ["model_base", "model_pooled"]].tolist() == [
@@ -330,6 +332,19 @@ def test_unevaluated_metric_and_missing_statistic_are_named(tmp_path):
         run(tmp_path, records, AnalysisSettings(recency_statistic="recent_item_share@7"))
     with pytest.raises(InputError, match="no period 'phase9'"):
         run(tmp_path, records, AnalysisSettings(recency_period="phase9"))
+
+
+def test_a_sweep_without_selection_users_is_named_not_given_a_weight(tmp_path):
+    """With the valid protocol and a seed that puts all 8 users of A on the report side, A's
+    sweep has nobody to choose λ* on: an error, not the uniform weight."""
+    records = build(tmp_path)
+    seed = next(s for s in range(500) if all(user_draw(s, "A", u) >= 0.5 for u in users()))
+    with pytest.raises(InputError, match=r"title/A: the weight sweep has no selection users"):
+        run_analysis(
+            records, tmp_path / "metrics", tmp_path / "items", tmp_path / "stats",
+            AnalysisSettings(metric="recall@5", bootstrap=20), seed,
+            outputs(tmp_path / "results"), log=lambda _: None,
+        )  # fmt: skip
 
 
 def test_failure_while_writing_leaves_nothing(tmp_path, monkeypatch):

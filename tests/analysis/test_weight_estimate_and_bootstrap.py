@@ -5,7 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mmgrid.analysis.bootstrap import paired_comparison, stratified_mean_draws
+from mmgrid.analysis.bootstrap import (
+    paired_comparison,
+    percentile_interval,
+    stratified_mean_draws,
+)
 from mmgrid.analysis.optimal import (
     BAGGING_DRAWS,
     argmax_weights,
@@ -170,6 +174,48 @@ def test_stratified_draws_keep_each_users_values_together() -> None:
     np.testing.assert_array_equal(constant, 0.25)
     with pytest.raises(ValueError, match="same users"):
         stratified_mean_draws([(np.ones(2), np.ones(3))], draws=10, seed=0)
+
+
+def test_strata_of_one_group_share_their_resample() -> None:
+    """One domain's users in two merges count once: the two strata move together, so their
+    mean varies exactly as the one stratum's does (the same seed draws the same users)."""
+    a = np.random.default_rng(2).random(50)
+    alone = stratified_mean_draws([(a,)], draws=300, seed=5)
+    grouped = stratified_mean_draws([(a,), (a,)], draws=300, seed=5, groups=["D", "D"])
+    np.testing.assert_allclose(grouped, alone)
+    apart = stratified_mean_draws([(a,), (a,)], draws=300, seed=5)
+    assert apart[:, 0].std() < 0.8 * alone[:, 0].std()  # as if independent: about 1/sqrt(2)
+    with pytest.raises(ValueError, match="same users"):
+        stratified_mean_draws([(a,), (a[:10],)], draws=3, seed=0, groups=["D", "D"])
+
+
+def test_percentile_interval_keeps_infinite_and_undefined_draws() -> None:
+    draws = np.linspace(0.0, 1.0, 1001)
+    assert percentile_interval(draws, 0.95) == pytest.approx((0.025, 0.975))
+    # 1 % undefined: each bound moves out by those draws, as if they lay beyond it
+    some = draws.copy()
+    some[::100] = np.nan
+    low, high = percentile_interval(some, 0.95)
+    assert low < 0.025 < 0.975 < high < 1.0
+    # 5 % undefined or infinite: more than the 2.5 % an end may leave out
+    many = draws.copy()
+    many[::20] = np.nan
+    assert percentile_interval(many, 0.95) == (-np.inf, np.inf)
+    many[::20] = np.inf
+    low, high = percentile_interval(many, 0.95)
+    assert 0.0 < low < 0.05 and high == np.inf
+    assert percentile_interval(np.full(10, np.nan), 0.95) == (None, None)
+
+
+def test_a_ratio_over_a_baseline_that_a_resample_can_miss_is_unbounded() -> None:
+    """The baseline hits 1 user of 20: about (19/20)^20 = 36 % of resamples miss that user,
+    and the ratio is +inf there (not dropped), so its upper bound is +inf."""
+    model, baseline = np.full(20, 0.5), np.zeros(20)
+    baseline[0] = 1.0
+    result = paired_comparison([(model, baseline)], draws=1000, confidence=0.95, seed=0)
+    assert result["ratio"] == pytest.approx(10.0)
+    assert result["ratio_ci"][1] == np.inf and np.isfinite(result["ratio_ci"][0])
+    assert result["n_domains"] == 1
 
 
 def test_vectorised_argmax_keeps_the_tie_rule() -> None:
