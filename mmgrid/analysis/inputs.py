@@ -78,6 +78,15 @@ def read_evaluation(
     ks = (document.get("settings") or {}).get("k")
     if not isinstance(metrics, dict) or not isinstance(ks, list) or not ks:
         raise InputError(f"{path}: needs 'metrics' and 'settings.k'; {fix}")
+    broken = [
+        name
+        for name, value in metrics.items()
+        if not isinstance(value, int | float) or not math.isfinite(value)
+    ]
+    if broken:
+        raise InputError(
+            f"{path}: metric {broken[0]} is {metrics[broken[0]]!r}, not a finite number; {fix}"
+        )
     if metric not in metrics:
         raise InputError(
             f"{path}: config key 'analysis.metric' is {metric!r}, which was not evaluated; use one "
@@ -86,8 +95,7 @@ def read_evaluation(
     ranks_path = path.with_name(f"{domain}.ranks.parquet")
     ranks = read_columns(ranks_path, RANK_COLUMNS, what="rank file", fix=fix)
     ranks["rank"] = ranks["rank"].astype("float64")
-    if ranks["user_id"].duplicated().any():
-        raise InputError(f"{ranks_path}: a user appears more than once; {fix}")
+    _check_ranks(ranks, ranks_path, fix)
     evaluation = Evaluation(path, tuple(int(k) for k in ks), ranks)
     recomputed = evaluation.metrics()
     stale = [
@@ -103,10 +111,36 @@ def read_evaluation(
     return evaluation
 
 
+def _check_ranks(ranks: pd.DataFrame, path: Path, fix: str) -> None:
+    """A rank file holds each user once, a target for each, and ranks that are whole numbers
+    from 1 (NaN = not ranked)."""
+    for column in ("user_id", "item_id", "timestamp"):
+        if ranks[column].isna().any():
+            row = int(np.flatnonzero(ranks[column].isna().to_numpy())[0])
+            raise InputError(f"{path}: row {row} has no {column}; {fix}")
+    if ranks["user_id"].duplicated().any():
+        raise InputError(f"{path}: a user appears more than once; {fix}")
+    rank = ranks["rank"].to_numpy()
+    bad = ~np.isnan(rank) & ~(np.isfinite(rank) & (rank >= 1) & (rank == np.floor(rank)))
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise InputError(
+            f"{path}: user {ranks['user_id'].iloc[row]} has rank {rank[row]}; ranks are whole "
+            f"numbers from 1, or empty for a target that was not ranked; {fix}"
+        )
+
+
 def read_first_seen(items_dir: Path, domain: str) -> pd.Series:
     """The ``first_seen`` time (ms) of every item of a domain, indexed by item_id."""
     path = items_dir / f"{domain}.parquet"
-    items = read_columns(path, ITEM_COLUMNS, what="items file", fix="build it with the data stage")
+    fix = "build it with the data stage"
+    items = read_columns(path, ITEM_COLUMNS, what="items file", fix=fix)
+    if items["item_id"].duplicated().any():
+        item = items["item_id"][items["item_id"].duplicated()].iloc[0]
+        raise InputError(f"{path}: item {item} appears more than once; {fix}")
+    if items["first_seen"].isna().any():
+        item = items["item_id"][items["first_seen"].isna()].iloc[0]
+        raise InputError(f"{path}: item {item} has no first_seen time; {fix}")
     return items.set_index("item_id")["first_seen"].astype("int64")
 
 

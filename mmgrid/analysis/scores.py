@@ -45,6 +45,13 @@ def new_item_split(settings: AnalysisSettings, latest_start_ms: int | None) -> d
     return {} if latest_start_ms is None else {"since_ms": latest_start_ms}
 
 
+def _metrics(evaluation: Evaluation, mask: np.ndarray) -> dict[str, float]:
+    """Every metric on the users of ``mask``; NaN when it selects none (a mean over no users is
+    undefined, not 0)."""
+    metrics = evaluation.metrics(mask)
+    return metrics if mask.any() else dict.fromkeys(metrics, float("nan"))
+
+
 class Scores:
     """Reads evaluations on demand (each file once) and scores them on subsets of users."""
 
@@ -90,20 +97,21 @@ class Scores:
         return self._masks[evaluation.path]
 
     def report(self, paradigm: str, model: str, domain: str) -> tuple[dict[str, float], int, int]:
-        """Every metric on the report users, their number and how many targets were not ranked."""
+        """Every metric on the report users (NaN without any), their number and how many
+        targets were not ranked."""
         key = (paradigm, model, domain)
         if key not in self._reports:
             evaluation = self.evaluation(paradigm, model, domain)
             report = self.masks(evaluation, domain)[1]
             unranked = int(np.isnan(evaluation.ranks["rank"].to_numpy()[report]).sum())
-            self._reports[key] = (evaluation.metrics(report), int(report.sum()), unranked)
+            self._reports[key] = (_metrics(evaluation, report), int(report.sum()), unranked)
         return self._reports[key]
 
     def selection(self, paradigm: str, model: str, domain: str) -> tuple[float, int]:
-        """The configured metric on the selection users, and their number."""
+        """The configured metric on the selection users (NaN without any), and their number."""
         evaluation = self.evaluation(paradigm, model, domain)
         chosen = self.masks(evaluation, domain)[0]
-        return evaluation.metrics(chosen)[self.settings.metric], int(chosen.sum())
+        return _metrics(evaluation, chosen)[self.settings.metric], int(chosen.sum())
 
     def user_values(self, paradigm: str, model: str, domain: str, side: str) -> pd.Series:
         """The configured metric of every ``side`` user (``selection`` or ``report``), by user id."""
@@ -116,16 +124,33 @@ class Scores:
 
     def aligned_values(self, models: list[tuple[str, str]], domain: str, side: str) -> np.ndarray:
         """``[users, models]`` values of the configured metric; every model must have been
-        evaluated on the same users (``models`` holds (paradigm, model) pairs)."""
+        evaluated on the same users and targets (``models`` holds (paradigm, model) pairs)."""
         columns = [self.user_values(p, m, domain, side) for p, m in models]
         users = columns[0].index
+        first = self._targets(*models[0], domain, side)
         for (paradigm, model), column in zip(models, columns, strict=True):
             if len(column) != len(users) or set(column.index) != set(users):
                 raise InputError(
                     f"{paradigm}/{model} on {domain} was evaluated on other users than "
                     f"{models[0][0]}/{models[0][1]}; evaluate every model on the same test users"
                 )
+            targets = self._targets(paradigm, model, domain, side).loc[users]
+            differ = (targets != first).any(axis=1).to_numpy()
+            if differ.any():
+                user = users[int(np.argmax(differ))]
+                raise InputError(
+                    f"{self.evaluation(paradigm, model, domain).path} and "
+                    f"{self.evaluation(*models[0], domain).path}: user {user} has another target "
+                    f"(item, time) in each; the two come from different test samples, evaluate "
+                    "both models on the same samples again"
+                )
         return np.stack([c.loc[users].to_numpy() for c in columns], axis=1)
+
+    def _targets(self, paradigm: str, model: str, domain: str, side: str) -> pd.DataFrame:
+        """The target (item_id, timestamp) of every ``side`` user, by user id."""
+        evaluation = self.evaluation(paradigm, model, domain)
+        mask = self.masks(evaluation, domain)[0 if side == "selection" else 1]
+        return evaluation.ranks.loc[mask, ["user_id", "item_id", "timestamp"]].set_index("user_id")
 
     def new_targets(self, paradigm: str, model: str, domain: str) -> np.ndarray:
         """Over every evaluated user of ``model`` on ``domain`` (rank-file order): whether the

@@ -7,9 +7,11 @@ import json
 import math
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
-from mmgrid.analysis.inputs import period_start_ms, read_evaluation
+from mmgrid.analysis.inputs import period_start_ms, read_evaluation, read_first_seen
 from mmgrid.analysis.records import cross_domain_members, parse_records
 from mmgrid.analysis.scores import Scores, new_item_mask, new_item_split
 from mmgrid.analysis.settings import AnalysisSettings
@@ -109,9 +111,84 @@ def test_metric_file_errors_name_the_file(tmp_path):
     path.write_text(json.dumps(document))
     with pytest.raises(InputError, match="different runs"):
         read_evaluation(tmp_path, "title", "m", "A", "ndcg@10")
+    document["metrics"]["recall@5"] = float("nan")
+    path.write_text(json.dumps(document))
+    with pytest.raises(InputError, match=r"A\.json: metric recall@5 is nan, not a finite number"):
+        read_evaluation(tmp_path, "title", "m", "A", "ndcg@10")
+    write_evaluation(tmp_path, "title", "m", "A", [1, 2])
     path.with_name("A.ranks.parquet").unlink()
     with pytest.raises(InputError, match="rank file not found"):
         read_evaluation(tmp_path, "title", "m", "A", "ndcg@10")
+
+
+def _rewrite_ranks(path, column, values):
+    """The rank file beside the metric file ``path`` with ``column`` replaced by ``values``."""
+    ranks = path.with_name("A.ranks.parquet")
+    table = pq.read_table(ranks)
+    index = table.schema.get_field_index(column)
+    pq.write_table(table.set_column(index, column, pa.array(values)), ranks)
+
+
+@pytest.mark.parametrize(
+    ("column", "values", "message"),
+    [
+        ("rank", [1.0, float("inf")], r"user u1 has rank inf; ranks are whole numbers from 1"),
+        ("rank", [0.0, 2.0], r"user u0 has rank 0\.0"),
+        ("rank", [1.0, 2.5], r"user u1 has rank 2\.5"),
+        ("timestamp", pa.array([None, 5], pa.int64()), r"row 0 has no timestamp"),
+        ("user_id", ["u0", "u0"], r"a user appears more than once"),
+    ],
+)
+def test_bad_rank_files_are_named(tmp_path, column, values, message):
+    path = write_evaluation(tmp_path, "title", "m", "A", [1, 2])
+    _rewrite_ranks(path, column, values)
+    with pytest.raises(InputError, match=rf"A\.ranks\.parquet: {message}"):
+        read_evaluation(tmp_path, "title", "m", "A", "ndcg@10")
+
+
+def test_truncated_rank_file_is_named(tmp_path):
+    path = write_evaluation(tmp_path, "title", "m", "A", [1, 2])
+    ranks = path.with_name("A.ranks.parquet")
+    ranks.write_bytes(ranks.read_bytes()[:-20])
+    with pytest.raises(InputError, match=r"A\.ranks\.parquet: not a readable parquet rank file"):
+        read_evaluation(tmp_path, "title", "m", "A", "ndcg@10")
+
+
+def test_bad_item_tables_are_named(tmp_path):
+    write_items(tmp_path, "A")
+    path = tmp_path / "A.parquet"
+    table = pq.read_table(path)
+    ids = table.column("item_id").to_pylist()
+    pq.write_table(table.set_column(0, "item_id", pa.array([ids[0], *ids[:-1]])), path)
+    with pytest.raises(InputError, match=r"A\.parquet: item i0 appears more than once"):
+        read_first_seen(tmp_path, "A")
+    write_items(tmp_path, "A")
+    index = table.schema.get_field_index("first_seen")
+    seen = [None, *table.column("first_seen").to_pylist()[1:]]
+    pq.write_table(table.set_column(index, "first_seen", pa.array(seen, pa.int64())), path)
+    with pytest.raises(InputError, match=r"A\.parquet: item i0 has no first_seen time"):
+        read_first_seen(tmp_path, "A")
+
+
+def test_models_with_other_targets_for_the_same_users_are_refused(tmp_path):
+    write_evaluation(tmp_path, "title", "a", "A", [1, 2, None])
+    path = write_evaluation(tmp_path, "title", "b", "A", [2, 1, None])
+    _rewrite_ranks(path, "item_id", ["i0", "i2", "i1"])  # u1 and u2 swap targets
+    scores = Scores(tmp_path, tmp_path / "items", AnalysisSettings(selection="test"), seed=0)
+    with pytest.raises(InputError, match=r"b/A\.json and .*a/A\.json: user u1 has another target"):
+        scores.aligned_values([("title", "a"), ("title", "b")], "A", "report")
+
+
+def test_a_side_without_users_scores_nan_not_zero(tmp_path):
+    write_evaluation(tmp_path, "title", "m", "A", [1, 2])
+    ids = users(2)
+    # the seed whose hash puts both users on the selection side
+    seed = next(s for s in range(200) if all(user_draw(s, "A", u) < 0.5 for u in ids))
+    scores = Scores(tmp_path, tmp_path / "items", AnalysisSettings(), seed=seed)
+    report, n, _ = scores.report("title", "m", "A")
+    assert n == 0 and all(math.isnan(v) for v in report.values())
+    value, n_selection = scores.selection("title", "m", "A")
+    assert n_selection == 2 and value > 0
 
 
 def test_period_start_is_read_or_named(tmp_path):
