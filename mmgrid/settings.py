@@ -111,11 +111,21 @@ def require_at_least(settings: Any, names: Iterable[str], low: float, key: str) 
             raise InputError(f"config key '{key}.{name}' must be >= {low}, got {value}")
 
 
+OMIT_AT_DEFAULT = {"omit_at_default": True}
+"""Field metadata: :func:`to_plain` leaves the field out while it holds its default, so that a
+setting added to a job later leaves the params of runs that keep its default unchanged (a
+changed params entry reruns the job and everything downstream)."""
+
+
 def to_plain(value: Any) -> Any:
-    """A JSON-able copy of ``value``: dataclasses as mappings (in field order), tuples as lists,
-    paths as strings."""
+    """A JSON-able copy of ``value``: dataclasses as mappings (in field order, without
+    :data:`OMIT_AT_DEFAULT` fields at their default), tuples as lists, paths as strings."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {
+            f.name: to_plain(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if not (f.metadata.get("omit_at_default") and getattr(value, f.name) == f.default)
+        }
     if isinstance(value, Mapping):
         return {k: to_plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

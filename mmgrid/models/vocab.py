@@ -108,19 +108,26 @@ def write_semid_base(
     levels: int,
     codebook_size: int,
     seed: int,
+    noise_scale: float = 0.1,
 ) -> dict[str, Any]:
     """Load the base, add ``levels x codebook_size`` semantic-ID tokens, save it to ``out_dir``.
 
-    The new rows are initialised deterministically (see the module); the same token strings
-    serve every domain, as in the study, so merged semid models share one vocabulary.
+    The new rows are initialised deterministically, ``noise_scale`` apart (see the module); the
+    same token strings serve every domain, as in the study, so merged semid models share one
+    vocabulary.
     """
     from mmgrid.models.loading import load_causal_lm, stored_dtype
 
     model, tokenizer = load_causal_lm(base_dir, device="cpu")  # float32 for the new rows
     vocab_before = len(tokenizer)
     tokens = semantic_id_tokens(levels, codebook_size)
-    add_semantic_id_tokens(model, tokenizer, tokens, seed=seed)
+    add_semantic_id_tokens(model, tokenizer, tokens, seed=seed, noise_scale=noise_scale)
     with atomic_dir(out_dir, marker="config.json", inputs=[base_dir]) as tmp:
         model.to(stored_dtype(base_dir)).save_pretrained(Path(tmp))  # the base's dtype
         tokenizer.save_pretrained(Path(tmp))
-    return {"vocab_before": vocab_before, "vocab_after": len(tokenizer), "added": len(tokens)}
+    return {
+        "vocab_before": vocab_before,
+        "vocab_after": len(tokenizer),
+        "added": len(tokens),
+        "noise_scale": noise_scale,
+    }

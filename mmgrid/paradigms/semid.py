@@ -8,12 +8,13 @@ search over the domain's IDs. Cross-domain merges keep the evaluated domain's ID
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from mmgrid.items.settings import IndexSettings
 from mmgrid.paradigms.chat_paradigm import ChatCellJob, ChatParadigm, SemanticIdShape
 from mmgrid.paradigms.protocol import Log
-from mmgrid.settings import JobParams
+from mmgrid.settings import OMIT_AT_DEFAULT, JobParams
 
 if TYPE_CHECKING:
     from mmgrid.study import Study
@@ -23,11 +24,15 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class SemidBaseJob(JobParams):
-    """The base LLM with ``levels x codebook_size`` semantic-ID tokens added."""
+    """The base LLM with ``levels x codebook_size`` semantic-ID tokens added, their rows drawn
+    ``token_init_noise`` apart (``index.token_init_noise``)."""
 
     levels: int
     codebook_size: int
     seed: int
+    token_init_noise: float = field(
+        default=IndexSettings.token_init_noise, metadata=OMIT_AT_DEFAULT
+    )
 
 
 class Semid(ChatParadigm):
@@ -39,14 +44,19 @@ class Semid(ChatParadigm):
 
     def base_job(self, study: Study) -> SemidBaseJob:
         index = study.settings.index
-        return SemidBaseJob(index.levels, index.codebook_size, study.seed)
+        return SemidBaseJob(index.levels, index.codebook_size, study.seed, index.token_init_noise)
 
     def build_base(self, params: Mapping[str, Any], base_llm: str, out: str, log: Log) -> None:
         from mmgrid.models.vocab import write_semid_base
 
         job = SemidBaseJob.from_params(params)
         summary = write_semid_base(
-            base_llm, out, levels=job.levels, codebook_size=job.codebook_size, seed=job.seed
+            base_llm,
+            out,
+            levels=job.levels,
+            codebook_size=job.codebook_size,
+            seed=job.seed,
+            noise_scale=job.token_init_noise,
         )
         log(f"read {base_llm}; wrote {out}: {summary}")
 

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mmgrid.errors import InputError
+from mmgrid.items.settings import index_build_settings
 from mmgrid.merge.grid_job import GridMergeParams
 from mmgrid.paradigms import PARADIGMS, Paradigm
 from mmgrid.periods import Period, evaluation_period, periods_from_config, training_periods
@@ -250,7 +251,7 @@ class Study:
         return job
 
     def index_job(self) -> IndexJob:
-        return IndexJob(self.settings.index, self.seed)
+        return IndexJob(index_build_settings(self.settings.index), self.seed)
 
     def samples_job(self, paradigm: str, domain: str, period: str) -> SamplesJob:
         return SamplesJob(

@@ -30,8 +30,24 @@ def test_unknown_key_is_named():
         ("device", "tpu"),
         ("encoder", ""),
         ("encoder", 3),
+        ("token_init_noise", -0.5),
+        ("token_init_noise", float("nan")),
     ],
 )
 def test_bad_values_name_the_key(key, value):
     with pytest.raises(InputError, match=rf"index\.{key}"):
         settings_from_config({key: value})
+
+
+def test_token_init_noise_is_not_part_of_the_item_index():
+    """The rows' spread is read by the semid base only: the index job's params are those of the
+    default, so changing it rebuilds no item index."""
+    from mmgrid.items.settings import index_build_settings
+    from mmgrid.study.jobs import IndexJob
+
+    spread = settings_from_config({"token_init_noise": 1.0})
+    assert spread.token_init_noise == 1.0
+    assert index_build_settings(spread) == IndexSettings()
+    params = IndexJob(index_build_settings(spread), 0).to_params()
+    assert params == IndexJob(IndexSettings(), 0).to_params()
+    assert "token_init_noise" not in params["settings"]

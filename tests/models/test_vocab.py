@@ -40,6 +40,20 @@ def test_tied_embeddings_kept_old_rows_unchanged_new_rows_as_documented():
     assert not torch.equal(emb[ids[0]], emb[ids[1]])
 
 
+@pytest.mark.parametrize("scale", [0.1, 1.0])
+def test_new_rows_spread_by_the_noise_scale(scale):
+    """Each new row is the old rows' mean plus ``scale`` x their std x N(0, I): over the 24 new
+    rows of width 64 the entries' spread around the mean is ``scale`` x the old std."""
+    model, tok = _setup()
+    old = model.get_input_embeddings().weight.detach().clone()
+    ids = add_semantic_id_tokens(model, tok, SID, seed=0, noise_scale=scale)
+    new = model.get_input_embeddings().weight.detach()[ids]
+    for token, row in zip(SID, new, strict=True):
+        assert torch.allclose(row, _expected_row(old, token, "input", scale=scale), atol=1e-6)
+    spread = (new - old.mean(0)).std() / old.std()
+    assert spread == pytest.approx(scale, rel=0.1)
+
+
 def test_tokens_encode_whole_and_decode_verbatim():
     model, tok = _setup()
     ids = add_semantic_id_tokens(model, tok, SID)

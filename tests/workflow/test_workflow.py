@@ -360,6 +360,29 @@ def test_changing_one_domains_learning_rate_reruns_only_its_cells(tiny_run, tmp_
     assert "domain=Video_Games" not in proc.stdout
 
 
+def test_spreading_the_id_rows_reruns_only_the_semid_half(tiny_run, tmp_path):
+    work = copy_run(tiny_run, tmp_path)
+    config = yaml.safe_load(TINY.read_text())
+    config.setdefault("index", {})["token_init_noise"] = 1.0
+    edited = tmp_path / "edited.yaml"
+    edited.write_text(yaml.safe_dump(config, sort_keys=False))
+    jobs = planned_jobs(work, "results/all", configfile=edited)
+    # the semid base, its 2 domains' chains of 3 cells and its pooled base, every semid merge
+    # (6 cross-domain, 2 sweeps of 3 weights) and evaluation batch (2 domains' cells, the pooled
+    # base, the pair, 2 sweeps); no item index, samples or title job
+    assert jobs == {
+        "paradigm_base": 1,
+        "train": 6,
+        "train_pooled": 1,
+        "merge": 12,
+        "evaluate": 6,
+        "analysis": 1,
+        "manifest": 1,
+    }
+    proc = snakemake(work, "--dry-run", "results/all", configfile=edited)
+    assert "paradigm=title" not in proc.stdout
+
+
 def test_estimate_before_any_job_predicts_the_tiny_runs_tokens_and_queries(tiny_run, tmp_path):
     """`mmgrid estimate` in an empty directory (it generates, ingests and trains the tokenizer as
     the jobs would) predicts exactly what the run's training and evaluation jobs recorded."""
