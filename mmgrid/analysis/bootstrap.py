@@ -9,8 +9,9 @@ users in the same order). The statistics are the mean over strata of the per-str
 
 A draw resamples the users of every stratum with replacement, keeping each user's pair
 together, so the interval accounts for the users being shared by both sides. A draw whose
-baseline mean is 0 has a ratio of +inf (undefined at 0 / 0), and :func:`percentile_interval`
-keeps such draws instead of dropping them, so a ratio's upper bound can be +inf.
+baseline mean is 0 has a ratio of +inf (undefined at 0 / 0, which counts as 0 for the lower
+bound and +inf for the upper), and :func:`percentile_interval` keeps such draws instead of
+dropping them, so a ratio's upper bound can be +inf.
 """
 
 from __future__ import annotations
@@ -22,15 +23,18 @@ import numpy as np
 
 
 def percentile_interval(
-    samples: np.ndarray, confidence: float
+    samples: np.ndarray,
+    confidence: float,
+    support: tuple[float, float] = (-np.inf, np.inf),
 ) -> tuple[float | None, float | None]:
     """The central ``confidence`` percentile interval of the bootstrap ``samples``.
 
     Infinite draws are values like any other (a ratio over a zero baseline is +inf). A NaN draw
-    is one where the statistic is undefined; it counts against both ends (as -inf for the lower
-    bound, as +inf for the upper), so a bound is infinite when more than ``(1 - confidence) / 2``
-    of the draws lie beyond it or are undefined. Finite draws give numpy's linear quantiles.
-    (None, None) when no draw is defined.
+    is one where the statistic is undefined; it counts against both ends (at the lower end of
+    the statistic's ``support`` for the lower bound, at its upper end for the upper bound), so
+    a bound reaches the support's end when more than ``(1 - confidence) / 2`` of the draws lie
+    beyond it or are undefined. Finite draws give numpy's linear quantiles; a quantile between
+    a finite and an infinite draw takes the outer one. (None, None) when no draw is defined.
     """
     samples = np.asarray(samples, dtype=np.float64)
     undefined = np.isnan(samples)
@@ -40,21 +44,19 @@ def percentile_interval(
     if np.isfinite(samples).all():
         low, high = np.quantile(samples, [alpha, 1.0 - alpha])
         return float(low), float(high)
-    low = _linear_quantile(np.where(undefined, -np.inf, samples), alpha)
-    high = _linear_quantile(np.where(undefined, np.inf, samples), 1.0 - alpha)
+    low = _linear_quantile(np.where(undefined, support[0], samples), alpha, outer="below")
+    high = _linear_quantile(np.where(undefined, support[1], samples), 1.0 - alpha, outer="above")
     return low, high
 
 
-def _linear_quantile(values: np.ndarray, q: float) -> float:
-    """numpy's linear quantile of ``values`` that may hold infinities: a quantile that falls
-    on or next to an infinite value is that infinity."""
+def _linear_quantile(values: np.ndarray, q: float, outer: str) -> float:
+    """numpy's linear quantile of ``values`` that may hold infinities; where the two draws it
+    falls between include an infinite one, the ``outer`` (``below`` or ``above``) of the two."""
     ordered = np.sort(values)
     position = (len(ordered) - 1) * q
     below, above = ordered[int(np.floor(position))], ordered[int(np.ceil(position))]
-    if np.isinf(below) and below < 0:
-        return float(below)
-    if np.isinf(above) and above > 0:
-        return float(above)
+    if np.isinf(below) or np.isinf(above):
+        return float(below if outer == "below" else above)
     return float(below + (position - np.floor(position)) * (above - below))
 
 
@@ -128,7 +130,7 @@ def paired_comparison(
         "baseline": base,
         "difference": model - base,
         "difference_ci": [None, None],
-        "ratio": model / base if base > 0 else None,
+        "ratio": model / base if base > 0 else (np.inf if model > 0 else None),
         "ratio_ci": [None, None],
         "n_users": int(sum(len(a) for a, _ in pairs)),
         "n_domains": len(pairs),
@@ -142,5 +144,5 @@ def paired_comparison(
         ratios = np.where(base_means > 0, model_means / base_means, np.inf)
         ratios = np.where((base_means <= 0) & (model_means <= 0), np.nan, ratios)
     result["difference_ci"] = list(percentile_interval(model_means - base_means, confidence))
-    result["ratio_ci"] = list(percentile_interval(ratios, confidence))
+    result["ratio_ci"] = list(percentile_interval(ratios, confidence, support=(0.0, np.inf)))
     return result

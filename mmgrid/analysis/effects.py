@@ -210,6 +210,8 @@ def base_replacement_table(records: Sequence[ModelRecord], scores: Scores) -> pd
                 domain,
                 "report",
             )
+            # rows follow the own cell's rank file, the same in every merge of the domain, so
+            # the domain's strata line up user by user and can share a resample
             stratum = (domain, (values[:, 0], values[:, 1], values[:, 2]))
             groups.setdefault((r.paradigm, r.method), []).append(
                 (domain, twin.model, r.model, stratum)

@@ -294,11 +294,7 @@ def temporal_table(
         grid = [r.weight for r in sweep]
         values = scores.aligned_values([(paradigm, r.model) for r in sweep], domain, "selection")
         if len(values) == 0:
-            raise InputError(
-                f"{paradigm}/{domain}: the weight sweep has no selection users (and "
-                f"{group[0]['n_test_users']} report users), so λ* cannot be chosen; evaluate more "
-                "test users (samples.eval_max_users) or raise analysis.valid_fraction"
-            )
+            raise InputError(_no_selection_users(scores, paradigm, sweep[0].model, domain))
         estimate = bootstrap_weight(
             grid,
             values,
@@ -311,6 +307,23 @@ def temporal_table(
         chosen = nearest_weight(grid, estimate.weight)
         rows += [{**g, "is_optimal": g["weight"] == chosen} for g in group]
     return pd.DataFrame(rows, columns=list(TEMPORAL_COLUMNS)), estimates
+
+
+def _no_selection_users(scores: Scores, paradigm: str, model: str, domain: str) -> str:
+    """Why a weight sweep has nobody to choose λ* on, and the fix."""
+    path = scores.evaluation(paradigm, model, domain).path
+    n_report = scores.report(paradigm, model, domain)[1]
+    if n_report == 0:
+        return (
+            f"{path}: the weight sweep of {paradigm}/{domain} was evaluated on no test users, so "
+            "λ* cannot be chosen; check that the domain has users in the test window "
+            "(tables/domain_stats.csv) or leave it out of merges.temporal"
+        )
+    return (
+        f"{path}: none of the {n_report} users the weight sweep of {paradigm}/{domain} was "
+        "evaluated on is a selection user, so λ* cannot be chosen; raise "
+        "analysis.valid_fraction or evaluate more test users (samples.eval_max_users)"
+    )
 
 
 def optimal_weights_table(

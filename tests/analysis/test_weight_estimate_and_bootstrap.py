@@ -201,10 +201,18 @@ def test_percentile_interval_keeps_infinite_and_undefined_draws() -> None:
     many = draws.copy()
     many[::20] = np.nan
     assert percentile_interval(many, 0.95) == (-np.inf, np.inf)
-    many[::20] = np.inf
-    low, high = percentile_interval(many, 0.95)
+    infinite = draws.copy()
+    infinite[::20] = np.inf
+    low, high = percentile_interval(infinite, 0.95)
     assert 0.0 < low < 0.05 and high == np.inf
     assert percentile_interval(np.full(10, np.nan), 0.95) == (None, None)
+    # few draws: between a finite and an infinite draw a bound takes the outer one
+    assert percentile_interval(np.array([5.0, np.inf]), 0.95) == (5.0, np.inf)
+    assert percentile_interval(np.array([-np.inf, 0.0]), 0.95) == (-np.inf, 0.0)
+    assert percentile_interval(np.array([-np.inf, np.inf]), 0.95) == (-np.inf, np.inf)
+    assert percentile_interval(np.array([2.0] + [np.inf] * 19), 0.95) == (2.0, np.inf)
+    # undefined draws sit at the ends of the statistic's support (a ratio's: 0 and +inf)
+    assert percentile_interval(many, 0.95, support=(0.0, np.inf)) == (0.0, np.inf)
 
 
 def test_a_ratio_over_a_baseline_that_a_resample_can_miss_is_unbounded() -> None:
@@ -216,6 +224,12 @@ def test_a_ratio_over_a_baseline_that_a_resample_can_miss_is_unbounded() -> None
     assert result["ratio"] == pytest.approx(10.0)
     assert result["ratio_ci"][1] == np.inf and np.isfinite(result["ratio_ci"][0])
     assert result["n_domains"] == 1
+    # no baseline hit at all: the ratio is +inf, as in every draw; nothing on either side: none
+    never = paired_comparison([(model, np.zeros(20))], draws=50, confidence=0.95, seed=0)
+    assert never["ratio"] == np.inf and never["ratio_ci"] == [np.inf, np.inf]
+    zeros = np.zeros(20)
+    nothing = paired_comparison([(zeros, zeros)], draws=50, confidence=0.95, seed=0)
+    assert nothing["ratio"] is None and nothing["ratio_ci"] == [None, None]
 
 
 def test_vectorised_argmax_keeps_the_tie_rule() -> None:

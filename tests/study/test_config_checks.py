@@ -312,3 +312,13 @@ def test_fuzzed_configs_pass_or_fail_naming_a_key():
             message = str(e)
             assert any(w in message for w in KEY_WORDS), (case, config, message)
     assert outcomes["ok"] >= 20 and outcomes["error"] >= 100, outcomes
+
+
+def test_the_id_rows_spread_reaches_the_semid_base_and_not_the_item_index():
+    default, spread = (
+        Study.from_config(tiny()),
+        Study.from_config(tiny(index__token_init_noise=1.0)),
+    )
+    assert spread.index_job().to_params() == default.index_job().to_params()
+    assert "token_init_noise" not in default.paradigm_base_job("semid").to_params()
+    assert spread.paradigm_base_job("semid").to_params()["token_init_noise"] == 1.0
