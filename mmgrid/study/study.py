@@ -94,7 +94,7 @@ class Study:
         periods = periods_from_config(config)
         test = evaluation_period(config)
         names = [p.name for p in training_periods(config)]
-        cells = grid_cells(config["paradigms"], config["domains"], names)
+        cells = grid_cells(config["paradigms"], config["domains"], names, config["chain_start"])
         settings = study_settings(config, periods, names, [c.key for c in cells])
         data = config["data"]
         paths = Layout(
@@ -135,8 +135,11 @@ class Study:
             ) from None
 
     def init_dir(self, cell: Cell) -> str:
-        """The chain rule: where ``cell`` starts (its paradigm's base, or the previous period's
-        checkpoint of its domain)."""
+        """The chain rule: where ``cell`` starts (its paradigm's base or, with ``chain_start:
+        pooled``, the pooled task base; later periods the previous period's checkpoint of its
+        domain)."""
+        if cell.from_pooled:
+            return self.paths.checkpoint(cell.paradigm, POOLED, cell.period)
         if cell.previous is None:
             return PARADIGMS[cell.paradigm].base_dir(self.paths)
         return self.paths.checkpoint(cell.paradigm, cell.domain, cell.previous)

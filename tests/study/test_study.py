@@ -38,6 +38,21 @@ def test_the_chain_starts_at_the_paradigms_base(study):
         study.cell("title", "pooled", "phase1")
 
 
+def test_a_chain_can_start_from_the_pooled_task_base():
+    """chain_start: pooled. Every domain's first cell starts from its paradigm's pooled task base
+    (which still starts from the paradigm's base); later cells are unchanged."""
+    pooled = Study.from_config(tiny(paradigms=["title", "semid", "hllm"], chain_start="pooled"))
+    for p in pooled.paradigms:
+        assert pooled.init_dir(pooled.cell(p, "Books", "pretrain")) == f"{CKPT}/{p}/pooled/pretrain"
+        assert pooled.init_dir(pooled.cell(p, "Books", "phase1")) == f"{CKPT}/{p}/Books/pretrain"
+    assert pooled.init_dir(pooled.cell("semid", "pooled", "pretrain")) == "results/base/semid"
+    assert [c.key for c in pooled.cells] == [
+        c.key for c in Study.from_config(tiny(paradigms=["title", "semid", "hllm"])).cells
+    ]
+    with pytest.raises(InputError, match="chain_start"):
+        Study.from_config(tiny(chain_start="phase1"))
+
+
 def test_what_a_cell_trains_on(study):
     assert study.train_inputs("title", "Books", "phase1") == {
         "init": f"{CKPT}/title/Books/pretrain",

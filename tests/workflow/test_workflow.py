@@ -383,6 +383,27 @@ def test_spreading_the_id_rows_reruns_only_the_semid_half(tiny_run, tmp_path):
     assert "paradigm=title" not in proc.stdout
 
 
+def test_chains_from_the_pooled_task_base_retrain_every_cell_but_not_the_pooled_bases(
+    tiny_run, tmp_path
+):
+    work = copy_run(tiny_run, tmp_path)
+    config = yaml.safe_load(TINY.read_text())
+    config["chain_start"] = "pooled"
+    edited = tmp_path / "edited.yaml"
+    edited.write_text(yaml.safe_dump(config, sort_keys=False))
+    jobs = planned_jobs(work, "results/all", configfile=edited)
+    # every chain (2 paradigms x 2 domains x 3 periods), every merge (title 3 cross-domain and
+    # 2 sweeps of 3, semid 6 and 2 x 3) and every evaluation batch but the pooled bases'
+    assert jobs == {"train": 12, "merge": 21, "evaluate": 10, "analysis": 1, "manifest": 1}
+    proc = snakemake(work, "--dry-run", "results/all", configfile=edited)
+    first = re.search(
+        r"input: (.*)\n\s+output: results/checkpoints/semid/Books/pretrain\n", proc.stdout
+    )
+    assert first is not None and first.group(1).startswith(
+        "results/checkpoints/semid/pooled/pretrain"
+    )
+
+
 def test_estimate_before_any_job_predicts_the_tiny_runs_tokens_and_queries(tiny_run, tmp_path):
     """`mmgrid estimate` in an empty directory (it generates, ingests and trains the tokenizer as
     the jobs would) predicts exactly what the run's training and evaluation jobs recorded."""
