@@ -96,6 +96,10 @@ class Scores:
             )
         return self._masks[evaluation.path]
 
+    def side_mask(self, evaluation: Evaluation, domain: str, side: str) -> np.ndarray:
+        """The ``side`` users (``selection`` or ``report``) of an evaluation."""
+        return self.masks(evaluation, domain)[0 if side == "selection" else 1]
+
     def report(self, paradigm: str, model: str, domain: str) -> tuple[dict[str, float], int, int]:
         """Every metric on the report users (NaN without any), their number and how many
         targets were not ranked."""
@@ -116,7 +120,7 @@ class Scores:
     def user_values(self, paradigm: str, model: str, domain: str, side: str) -> pd.Series:
         """The configured metric of every ``side`` user (``selection`` or ``report``), by user id."""
         evaluation = self.evaluation(paradigm, model, domain)
-        mask = self.masks(evaluation, domain)[0 if side == "selection" else 1]
+        mask = self.side_mask(evaluation, domain, side)
         return pd.Series(
             evaluation.values(self.settings.metric, mask),
             index=evaluation.ranks["user_id"].to_numpy()[mask],
@@ -149,7 +153,7 @@ class Scores:
     def _targets(self, paradigm: str, model: str, domain: str, side: str) -> pd.DataFrame:
         """The target (item_id, timestamp) of every ``side`` user, by user id."""
         evaluation = self.evaluation(paradigm, model, domain)
-        mask = self.masks(evaluation, domain)[0 if side == "selection" else 1]
+        mask = self.side_mask(evaluation, domain, side)
         return evaluation.ranks.loc[mask, ["user_id", "item_id", "timestamp"]].set_index("user_id")
 
     def new_targets(self, paradigm: str, model: str, domain: str) -> np.ndarray:
